@@ -1,0 +1,13 @@
+"""gantools: the companion package of *GANs from First Principles*.
+
+Modules: ``distributions`` (exact densities), ``theory`` (1D divergences by quadrature),
+``losses`` (GAN losses on logits), ``toy`` (1D/2D toy GAN training), ``plotting``
+(the book's figure style and animations), ``widgets`` (ipywidgets explorers),
+``exercises`` (checks for the exercises), ``notebook`` (the setup cell's helper).
+"""
+
+__version__ = "0.1.0"
+
+from . import distributions, losses, theory  # noqa: F401  (light, always wanted)
+
+__all__ = ["distributions", "losses", "theory", "__version__"]

@@ -1,0 +1,8 @@
+"""Checks for the book's exercises. Each check prints a friendly pass/fail message with a
+hint and returns a :class:`Result` that is truthy when the answer is right, so a
+solution cell can ``assert check_...(answer)``."""
+
+from .adversarial_game import *  # noqa: F401,F403
+from .common import Result  # noqa: F401
+from .jsd import *  # noqa: F401,F403
+from .optimal_discriminator import *  # noqa: F401,F403

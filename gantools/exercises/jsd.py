@@ -1,0 +1,2 @@
+"""Checks for this chapter's exercises (written with the chapter)."""
+__all__: list[str] = []
