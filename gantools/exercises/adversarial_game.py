@@ -1,2 +1,152 @@
-"""Checks for this chapter's exercises (written with the chapter)."""
-__all__: list[str] = []
+"""Checks for the exercises of chapter 1, *The adversarial game*."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.special import expit
+
+from ..distributions import GaussianMixture
+from ..theory import expectation, value_function
+from .common import Result, call, check_number, close, not_attempted, report
+
+__all__ = [
+    "check_affine_pushforward",
+    "check_value_at_half",
+    "check_mc_value",
+    "check_k_prediction",
+]
+
+# (a, b) pairs for the affine pushforward, negative slopes and a zero shift included.
+_AFFINE_CASES = ((2.0, 1.0), (-1.5, 0.5), (0.3, -2.0), (-3.0, 0.0))
+
+
+def check_affine_pushforward(fn, quiet: bool = False) -> Result:
+    """Exercise 1.1: ``fn(a, b)`` returns the (mean, std) of G(z) = a z + b, z ~ N(0, 1).
+
+    The answer is (b, |a|); a std of ``a`` fails for a < 0.
+    """
+    for a, b in _AFFINE_CASES:
+        out, err = call(fn, a, b)
+        if err:
+            return report(False, "", err, quiet)
+        try:
+            mean, std = (float(v) for v in out)
+        except (TypeError, ValueError):
+            return report(False, "", f"return a pair (mean, std) of numbers; got {out!r} for a={a}, b={b}", quiet)
+        if not close(mean, b, 1e-9):
+            hint = (f"for a={a}, b={b} your mean is {mean:g}. E[aZ + b] = a E[Z] + b, and E[Z] = 0."
+                    if not close(mean, a, 1e-9) else "mean and std look swapped: return (mean, std).")
+            return report(False, "", hint, quiet)
+        if not close(std, abs(a), 1e-9):
+            if close(std, a, 1e-9):
+                hint = (f"for a={a} your std is {std:g}, which is negative: a standard deviation is "
+                        "sqrt(Var) = sqrt(a^2 Var Z) = |a|.")
+            elif close(std, a * a, 1e-9):
+                hint = f"for a={a} your std is {std:g}: that is the variance a^2; take its square root."
+            else:
+                hint = f"for a={a}, b={b} your std is {std:g}. Var[aZ + b] = a^2 Var[Z]."
+            return report(False, "", hint, quiet)
+    return report(True, "G(z) = a z + b pushes N(0, 1) forward to N(b, a^2): mean b, std |a|.", "", quiet)
+
+
+def check_value_at_half(answer, quiet: bool = False) -> Result:
+    """Exercise 1.2: V(D, G) for the constant discriminator D = 1/2 is -log 4, for any G."""
+    return check_number(
+        answer, -math.log(4), 1e-6,
+        ok="V = log(1/2) + log(1/2) = -log 4 (about -1.386), for every p_data and p_g.",
+        hint="Both expectations are of a constant: E[log 1/2] + E[log(1 - 1/2)]. Use natural logarithms.",
+        known_wrong=(
+            (-math.log(2), "-log 2 is only one of the two terms; V has a real-data term and a fake-data term."),
+            (math.log(4), "check the sign: log(1/2) is negative."),
+            (-2 * math.log2(2), "that is in bits (log base 2); the book uses natural logarithms (nats)."),
+            (-math.log10(4), "that uses log base 10; the book uses natural logarithms (nats)."),
+        ),
+        quiet=quiet,
+    )
+
+
+def _logistic_abs(s: float, t: float):
+    """D(x) = sigma(s (|x| - t)): 'real' when |x| exceeds the threshold t."""
+    return lambda x: expit(s * (np.abs(np.asarray(x, dtype=float)) - t))
+
+
+def _mc_reference(D, p_data, p_g, n_real: int, n_fake: int) -> tuple[float, float]:
+    """V(D, G) by quadrature and the exact standard error of the plug-in estimator."""
+    v = value_function(D, p_data, p_g)
+    with np.errstate(divide="ignore"):
+        m_r = expectation(lambda x: np.log(D(x)), p_data)
+        m_f = expectation(lambda x: np.log1p(-D(x)), p_g)
+        var_r = expectation(lambda x: np.log(D(x)) ** 2, p_data) - m_r**2
+        var_f = expectation(lambda x: np.log1p(-D(x)) ** 2, p_g) - m_f**2
+    return v, math.sqrt(max(var_r, 0.0) / n_real + max(var_f, 0.0) / n_fake)
+
+
+def check_mc_value(fn, quiet: bool = False) -> Result:
+    """Exercise 1.3: ``fn(D, x_real, x_fake)`` returns a Monte Carlo estimate of V(D, G) and
+    its standard error, checked against quadrature.
+
+    The estimate must lie within 5 exact standard errors of the quadrature value, and the
+    reported standard error within 10% of the exact one (0 for a constant D). The two
+    sample sizes differ, so each term must use its own.
+    """
+    p_data, p_g = GaussianMixture([-2.0, 2.0], 0.5), GaussianMixture([0.0], 1.0)
+    rng = np.random.default_rng(2014)
+    n_real, n_fake = 20_000, 50_000
+    x_real, x_fake = p_data.sample(n_real, seed=rng), p_g.sample(n_fake, seed=rng)
+    cases = (("sigma(3(|x| - 1.2))", _logistic_abs(3.0, 1.2)), ("sigma(-(|x| - 1))", _logistic_abs(-1.0, 1.0)))
+    for name, D in cases:
+        out, err = call(fn, D, x_real.copy(), x_fake.copy())
+        if err:
+            return report(False, "", err, quiet)
+        try:
+            est, se = (float(v) for v in out)
+        except (TypeError, ValueError):
+            return report(False, "", f"return a pair (estimate, standard_error); got {out!r}", quiet)
+        v, se_true = _mc_reference(D, p_data, p_g, n_real, n_fake)
+        if not (math.isfinite(est) and abs(est - v) <= 5 * se_true):
+            flipped = np.mean(np.log(D(x_real))) + np.mean(np.log(D(x_fake)))
+            hint = (f"for D(x) = {name} your estimate is {est:.4f}, but V = {v:.4f} "
+                    f"(standard error {se_true:.4f}). ")
+            if abs(est - flipped) < 1e-6:
+                hint += "The fake term is log(1 - D(x)), not log D(x): D should say 'fake' there."
+            else:
+                hint += "Average log D over the real samples and log(1 - D) over the fakes, then add."
+            return report(False, "", hint, quiet)
+        if not (math.isfinite(se) and abs(se - se_true) <= 0.1 * se_true):
+            hint = (f"for D(x) = {name} your standard error is {se:.3g}, the exact one is {se_true:.3g}. "
+                    "The two averages are independent, so SE^2 = Var[log D(x_real)]/n_real + "
+                    "Var[log(1 - D(x_fake))]/n_fake, with each sample's own size.")
+            return report(False, "", hint, quiet)
+    out, err = call(fn, lambda x: np.full(np.shape(x), 0.5), x_real.copy(), x_fake.copy())
+    if err:
+        return report(False, "", err, quiet)
+    est, se = (float(v) for v in out)
+    if not (close(est, -math.log(4), 1e-9) and close(se, 0.0, 1e-9)):
+        return report(False, "", f"for D = 1/2 the estimate must be exactly -log 4 with standard error 0; "
+                      f"got ({est:.6g}, {se:.3g}).", quiet)
+    return report(True, "your estimator agrees with quadrature, and its standard error is right.", "", quiet)
+
+
+_PREDICTIONS = ("lower", "same", "higher")
+
+
+def check_k_prediction(prediction, loss_k1: float, loss_k5: float, margin: float = 0.05,
+                       quiet: bool = False) -> Result:
+    """Exercise 1.4: did the reader predict how the discriminator's loss moves with k?
+
+    ``prediction`` is "lower", "same" or "higher": the mean D loss with k = 5 compared with
+    k = 1 (``loss_k5`` against ``loss_k1``); differences within ``margin`` count as "same".
+    """
+    if prediction is None:
+        not_attempted("the prediction")
+    if not isinstance(prediction, str) or prediction.strip().lower() not in _PREDICTIONS:
+        return report(False, "", f"answer with one of {_PREDICTIONS}; got {prediction!r}", quiet)
+    diff = float(loss_k5) - float(loss_k1)
+    truth = "lower" if diff < -margin else ("higher" if diff > margin else "same")
+    ok = (f"with k = 5 the D loss is {loss_k5:.3f} against {loss_k1:.3f} with k = 1: {truth}, as you predicted.")
+    hint = (f"with k = 5 the D loss is {loss_k5:.3f} against {loss_k1:.3f} with k = 1 ({truth}). "
+            "Think about which player gets more updates per round, and what the loss of a "
+            "discriminator that wins looks like compared with log 4.")
+    return report(prediction.strip().lower() == truth, ok, hint, quiet)
