@@ -1,0 +1,85 @@
+"""The book's configuration: one repository URL, notebooks without outputs, a table of
+contents that matches the chapters, loose dependency bounds, citations that resolve."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+
+
+def config():
+    return yaml.safe_load((ROOT / "_config.yml").read_text())
+
+
+def cells(nb_path):
+    return json.loads(nb_path.read_text())["cells"]
+
+
+def test_there_are_chapters():
+    assert len(NOTEBOOKS) >= 3
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_setup_cell_installs_from_the_configured_repository(nb):
+    url = config()["repository"]["url"]
+    code = [c for c in cells(nb) if c["cell_type"] == "code"]
+    setup = "".join(code[0]["source"])
+    assert f"gantools @ git+{url}" in setup, "the setup cell must pip-install gantools from repository.url"
+    assert "google.colab" in setup and "setup(" in setup
+    assert "hide-cell" in code[0]["metadata"].get("tags", [])
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_are_committed_without_outputs(nb):
+    for c in cells(nb):
+        if c["cell_type"] == "code":
+            assert not c.get("outputs") and c.get("execution_count") is None
+
+
+def test_colab_launch_buttons_are_configured():
+    cfg = config()
+    assert cfg["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
+    assert re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", cfg["repository"]["url"])
+    assert cfg["execute"]["execute_notebooks"] == "cache" and cfg["execute"]["timeout"] > 0
+    assert cfg["only_build_toc_files"] is True
+
+
+def toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [c["file"] for c in part["chapters"]]
+    return files
+
+
+def test_toc_lists_every_chapter_and_only_existing_files():
+    files = toc_files()
+    for nb in NOTEBOOKS:
+        assert f"book/{nb.stem}" in files, f"{nb.name} is not in _toc.yml"
+    for f in files:
+        assert (ROOT / f"{f}.ipynb").exists() or (ROOT / f"{f}.md").exists(), f
+
+
+def test_dependencies_have_loose_lower_bounds():
+    text = (ROOT / "pyproject.toml").read_text()
+    deps = re.search(r"dependencies = \[(.*?)\]", text, re.S).group(1)
+    for dep in re.findall(r'"([^"]+)"', deps):
+        assert ">=" in dep and "==" not in dep and "<" not in dep.replace(">=", ""), dep
+    assert 'requires-python = ">=3.10"' in text
+    req = (ROOT / "requirements.txt").read_text().splitlines()
+    assert "-e ." in req and "jupyter-book>=1.0.4,<2" in req
+
+
+def test_every_citation_is_in_the_bibliography():
+    keys = set(re.findall(r"@\w+\{([^,]+),", (ROOT / "book" / "references.bib").read_text()))
+    sources = [p.read_text() for p in (ROOT / "book").glob("*.md")] + [
+        "".join("".join(c["source"]) for c in cells(nb)) for nb in NOTEBOOKS
+    ]
+    cited = {k.strip() for s in sources for group in re.findall(r"\{cite[:\w]*\}`([^`]+)`", s) for k in group.split(",")}
+    assert cited, "the book cites nothing"
+    assert cited <= keys, cited - keys
