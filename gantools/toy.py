@@ -204,7 +204,10 @@ class ToyGAN:
     def generator_density(self, n: int = 2000, bandwidth: float | None = None) -> GaussianMixture:
         """A smooth estimate of p_g in 1D: a Gaussian kernel density estimate on G(z) for
         n noise values at the quantiles of N(0, 1) (deterministic, so successive estimates
-        differ only because G changed). The bandwidth defaults to Silverman's rule."""
+        differ only because G changed). The bandwidth defaults to Silverman's rule, which
+        is chosen from the overall spread and so over-smooths a multimodal p_g (a perfect
+        generator of two modes 4 sd apart scores JSD ~0.03 with it): pass a bandwidth of
+        about a mode's width when the estimate feeds a divergence."""
         if self.cfg.data_dim != 1:
             raise ValueError("generator_density is for 1D generators (data_dim=1)")
         if self.cfg.noise_dim == 1:

@@ -33,3 +33,10 @@ ax.fill_between(xs, p_g.pdf(xs) / p_g.pdf(xs).max() * 0.8, color="#e8702a", lw=0
 ax.set_axis_off()
 fig.subplots_adjust(0, 0, 1, 1)
 fig.savefig(Path(__file__).with_name("favicon.png"), dpi=100, bbox_inches=None)
+
+# /favicon.ico at the site's root, for pages without a <link rel="icon"> (the index
+# redirect): browsers ask for it, and a 404 shows up as an error in the console.
+from PIL import Image  # noqa: E402
+
+Image.open(Path(__file__).with_name("favicon.png")).save(Path(__file__).with_name("root") / "favicon.ico",
+                                                          sizes=[(32, 32)])
