@@ -8,6 +8,8 @@ A discriminator outputs a logit a; D = sigma(a). Every loss is written with ``so
 
 Losses are *minimised*. Choose one by name through :data:`GENERATOR_LOSSES` and
 :data:`DISCRIMINATOR_LOSSES` (or :func:`generator_loss` / :func:`discriminator_loss`).
+The Wasserstein and hinge losses read the same tensor as a critic's score (not a logit);
+:func:`gradient_penalty` is the WGAN-GP term, added to the critic's loss.
 """
 
 from __future__ import annotations
@@ -36,12 +38,73 @@ def ns_loss_gen(fake_logits: Tensor) -> Tensor:
     return F.softplus(-fake_logits).mean()
 
 
+def wasserstein_loss_dis(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
+    """WGAN critic loss E[f(G(z))] - E[f(x)] (Arjovsky et al. 2017): minimising it
+    maximises the critic's estimate E[f(x)] - E[f(G(z))] of W1 (for a 1-Lipschitz f)."""
+    return fake_scores.mean() - real_scores.mean()
+
+
+def wasserstein_loss_gen(fake_scores: Tensor) -> Tensor:
+    """WGAN generator loss -E[f(G(z))]."""
+    return -fake_scores.mean()
+
+
+def hinge_loss_dis(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
+    """Hinge discriminator loss E[relu(1 - f(x))] + E[relu(1 + f(G(z)))] (Lim & Ye 2017)."""
+    return F.relu(1.0 - real_scores).mean() + F.relu(1.0 + fake_scores).mean()
+
+
+def hinge_loss_gen(fake_scores: Tensor) -> Tensor:
+    """Hinge generator loss -E[f(G(z))] (the same as the Wasserstein one)."""
+    return -fake_scores.mean()
+
+
+def gradient_penalty(
+    critic: Callable[[Tensor], Tensor],
+    real: Tensor,
+    fake: Tensor,
+    generator: torch.Generator | int | None = None,
+    lam: float = 10.0,
+) -> Tensor:
+    """WGAN-GP penalty lam * E[(||grad_x f(x_hat)||_2 - 1)^2] (Gulrajani et al. 2017).
+
+    Args:
+        critic: the critic f, a module or function mapping (N, ...) to (N,) or (N, 1).
+        real, fake: batches of the same shape (N, ...); ``fake`` is usually detached.
+        generator: a ``torch.Generator`` or an int seed for the interpolation weights
+            eps ~ U[0, 1], one per sample (None: torch's global generator).
+        lam: the penalty weight lambda (10 in the paper).
+
+    Returns:
+        A scalar, differentiable w.r.t. the critic's parameters (``create_graph=True``):
+        the mean over the N interpolates x_hat = eps x + (1 - eps) x_fake.
+    """
+    if real.shape != fake.shape:
+        raise ValueError(f"real and fake must have the same shape, got {tuple(real.shape)} and {tuple(fake.shape)}")
+    if real.dim() < 1 or real.shape[0] == 0:
+        raise ValueError("gradient_penalty needs a non-empty batch (N, ...)")
+    if isinstance(generator, int) and not isinstance(generator, bool):
+        generator = torch.Generator(device=real.device).manual_seed(generator)
+    n = real.shape[0]
+    eps = torch.rand(n, generator=generator, dtype=real.dtype, device=real.device)
+    eps = eps.reshape(n, *([1] * (real.dim() - 1)))  # (N, 1, ..., 1): one weight per sample
+    x_hat = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
+    scores = critic(x_hat)
+    (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)  # (N, ...)
+    norms = grad.reshape(n, -1).norm(2, dim=1)  # (N,)
+    return lam * ((norms - 1.0) ** 2).mean()
+
+
 GENERATOR_LOSSES: dict[str, Callable[[Tensor], Tensor]] = {
     "minimax": minimax_loss_gen,
     "non_saturating": ns_loss_gen,
+    "wasserstein": wasserstein_loss_gen,
+    "hinge": hinge_loss_gen,
 }
 DISCRIMINATOR_LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
     "bce": bce_loss_dis,
+    "wasserstein": wasserstein_loss_dis,
+    "hinge": hinge_loss_dis,
 }
 
 
