@@ -1,0 +1,89 @@
+"""The command line: `python -m gantools student|grade`; bad arguments are one line on
+stderr and exit status 2, never a traceback."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from gantools.__main__ import main
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
+
+
+def gantools(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "gantools", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_student_writes_every_chapter_without_solutions(tmp_path):
+    out = tmp_path / "student"
+    r = gantools("student", "book", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in out.glob("*.ipynb")) == [p.name for p in CHAPTERS]
+    for chapter in CHAPTERS:
+        orig = nbformat.read(chapter, as_version=4)
+        text = (out / chapter.name).read_text()
+        nb = nbformat.reads(text, as_version=4)
+        assert not any("solution" in c.metadata.get("tags", []) for c in nb.cells), chapter.name
+        solutions = [c.source for c in orig.cells if "solution" in c.metadata.get("tags", [])]
+        assert solutions, chapter.name
+        student_sources = "\n".join(c.source for c in nb.cells)
+        assert not [s for s in solutions if s.strip() in student_sources], chapter.name
+
+
+BAD = [
+    ("frobnicate",),
+    (),
+    ("student", "book"),                       # --out missing
+    ("student", "book", "--out", "book"),      # would overwrite the chapters
+    ("student", "no_such_dir", "--out", "x"),
+    ("grade",),
+    ("grade", "missing.ipynb"),
+    ("grade", "book/05_game_dynamics.ipynb", "--timeout", "soon"),
+    ("grade", "book/05_game_dynamics.ipynb", "--timeout", "0"),
+]
+
+
+@pytest.mark.parametrize("args", BAD)
+def test_bad_arguments_are_one_line_and_exit_2(args, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    try:
+        code = main(list(args))
+    except SystemExit as e:  # argparse's own errors
+        code = e.code
+    err = capsys.readouterr()
+    assert code == 2, (code, err.err)
+    assert len(err.err.strip().splitlines()) == 1 and "error" in err.err, err.err
+    assert err.out == ""
+
+
+@pytest.mark.parametrize("args", [("frobnicate",), ("grade", "missing.ipynb")])
+def test_bad_arguments_from_the_shell_print_no_traceback(args):
+    r = gantools(*args)
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and r.stderr.startswith("python -m gantools"), r.stderr
+    assert r.stdout == ""
+
+
+def test_grade_reports_each_exercise(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("**Exercise 3.1 (easy).**"),
+        nbformat.v4.new_code_cell("from gantools.exercises import check_disjoint_jsd\n\nanswer = 0.6931"),
+        nbformat.v4.new_code_cell("assert check_disjoint_jsd(answer)"),
+        nbformat.v4.new_markdown_cell("**Exercise 3.2 (easy).**"),
+        nbformat.v4.new_code_cell("other = None  # YOUR CODE HERE"),
+        nbformat.v4.new_code_cell("assert check_disjoint_jsd(other)"),
+    ]
+    path = tmp_path / "sub.ipynb"
+    nbformat.write(nb, path)
+    r = gantools("grade", str(path))
+    assert r.returncode == 0, r.stderr
+    rows = [ln.split()[:3] for ln in r.stdout.splitlines() if ln.startswith("3.")]
+    assert rows == [["3.1", "check_disjoint_jsd", "pass"], ["3.2", "check_disjoint_jsd", "not"]]
+    assert r.stdout.strip().splitlines()[-1] == "2 checks: 1 pass, 0 fail, 1 not attempted"
