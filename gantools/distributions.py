@@ -209,6 +209,12 @@ def _check_n(n: int) -> int:
     return int(n)
 
 
+def normal(mean: float = 0.0, std: float = 1.0) -> GaussianMixture:
+    """The 1D Gaussian N(mean, std^2), as a one-component GaussianMixture (so that the
+    quadrature of gantools.theory applies to it)."""
+    return GaussianMixture([mean], std)
+
+
 def ring(n_modes: int = 8, radius: float = 1.0, std: float = 0.01) -> GaussianMixture:
     """The 2D ring benchmark: ``n_modes`` equal-weight Gaussians evenly spaced on a circle.
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from gantools.distributions import GaussianMixture, Uniform, grid, ring
+from gantools.distributions import GaussianMixture, Uniform, grid, normal, ring
 
 
 def test_1d_mixture_pdf_matches_scipy_and_integrates_to_one():
@@ -116,3 +116,11 @@ def test_bad_inputs_name_the_bad_value():
         ring(n_modes=0)
     with pytest.raises(ValueError, match="side"):
         grid(side=0)
+
+
+def test_normal_is_a_one_component_mixture():
+    p = normal(1.5, 0.5)
+    assert p.means.tolist() == [1.5] and p.stds.tolist() == [0.5]
+    assert abs(p.pdf(1.5) - stats.norm.pdf(1.5, 1.5, 0.5)) < 1e-15
+    with pytest.raises(ValueError, match="positive"):
+        normal(0.0, -1.0)
