@@ -1,0 +1,486 @@
+"""Train many toy GANs at once: one batched computation for S independent runs.
+
+A 2D toy GAN is so small that one training step costs far less arithmetic than Python
+overhead (about a millisecond per step, whatever the width). So instead of a Python loop
+over seeds, every parameter here carries a leading *run* axis: a weight is (S, in, out),
+a layer is one ``torch.baddbmm``, and S runs (seeds, or different target mixtures) train
+in the time of about one. The runs never interact: each run's loss is its own mean, and
+the total that autograd differentiates is their sum, so each run gets exactly its own
+gradient; Adam is applied elementwise, i.e. per run.
+
+Every fix for mode collapse in chapter 6 is an option of :class:`BatchedGANConfig`:
+
+- ``g_loss`` / ``d_loss``: any loss of :mod:`gantools.losses` (minimax, non-saturating,
+  Wasserstein, hinge);
+- ``gp_weight``: the WGAN-GP penalty (Gulrajani et al. 2017);
+- ``r1_weight``: the R1 penalty on real data (Mescheder et al. 2018);
+- ``spectral_norm``: every D weight divided by its largest singular value, estimated by
+  one power iteration per step (Miyato et al. 2018);
+- ``pack``: PacGAN's packing, D judges ``pack`` samples at once (Lin et al. 2018);
+- ``minibatch_std``: D sees the batch's feature spread (Karras et al. 2018);
+- ``unroll_steps``: the generator's loss is taken against D after k differentiable
+  optimiser steps (Metz et al. 2017);
+- ``ema``: sample from an exponential moving average of G's weights (Yazici et al. 2019).
+
+    cfg = BatchedGANConfig(g_loss="non_saturating", pack=4)
+    gan = BatchedGAN(cfg, seeds=range(10))
+    gan.train(ring(), steps=5000)
+    x = gan.sample(2500)          # (10, 2500, 2): 2,500 samples from each run
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .distributions import GaussianMixture
+from .losses import DISCRIMINATOR_LOSSES, GENERATOR_LOSSES
+
+Tensor = torch.Tensor
+Params = list[list[Tensor]]  # [[W (S, in, out), b (S, 1, out)], ...] one pair per layer
+
+_ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
+    "relu": F.relu,
+    "leaky_relu": lambda x: F.leaky_relu(x, 0.2),
+    "tanh": torch.tanh,
+    "elu": F.elu,
+}
+
+
+@dataclass(frozen=True)
+class BatchedGANConfig:
+    """One toy-GAN recipe; every run of a :class:`BatchedGAN` trains with it."""
+
+    data_dim: int = 2  # dimension of a data point x
+    noise_dim: int = 2  # dimension of the noise z ~ N(0, I)
+    g_hidden: int = 128  # width of the generator's hidden layers
+    g_layers: int = 3  # hidden layers of the generator
+    d_hidden: int = 128  # width of the discriminator's hidden layers
+    d_layers: int = 3  # hidden layers of the discriminator
+    g_activation: str = "relu"  # G's hidden nonlinearity: relu | leaky_relu | tanh | elu
+    d_activation: str = "relu"  # D's hidden nonlinearity: relu | leaky_relu | tanh | elu
+    g_loss: str = "non_saturating"  # a key of losses.GENERATOR_LOSSES
+    d_loss: str = "bce"  # a key of losses.DISCRIMINATOR_LOSSES
+    lr_g: float = 1e-3  # Adam learning rate of G
+    lr_d: float = 1e-3  # Adam learning rate of D
+    betas: tuple[float, float] = (0.5, 0.999)  # Adam betas
+    lr_final: float = 1.0  # learning rates decay linearly to lr * lr_final over train()
+    batch_size: int = 256  # real and fake samples per step, per run
+    d_steps: int = 1  # D updates per G update
+    gp_weight: float = 0.0  # lambda of the WGAN-GP penalty (10 in the paper); 0 = off
+    r1_weight: float = 0.0  # gamma of the R1 penalty gamma/2 E||grad D(x)||^2; 0 = off
+    spectral_norm: bool = False  # divide every D weight by its spectral norm
+    pack: int = 1  # PacGAN: D scores `pack` samples concatenated (1 = no packing)
+    minibatch_std: bool = False  # append the batch's mean feature std before D's last layer
+    unroll_steps: int = 0  # Unrolled GAN: G's loss against D after k extra D steps
+    ema: float = 0.0  # decay of an exponential moving average of G (0 = off; e.g. 0.999)
+
+    def __post_init__(self):
+        for name in ("data_dim", "noise_dim", "g_hidden", "d_hidden", "batch_size", "d_steps", "pack"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        for name in ("g_layers", "d_layers", "unroll_steps"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise ValueError(f"{name} must be a non-negative integer, got {v!r}")
+        for name in ("lr_g", "lr_d"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        for name in ("gp_weight", "r1_weight"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        if not 0 < self.lr_final <= 1:
+            raise ValueError(f"lr_final must be in (0, 1], got {self.lr_final!r}")
+        if not 0 <= self.ema < 1:
+            raise ValueError(f"ema must be in [0, 1), got {self.ema!r}")
+        for name in ("g_activation", "d_activation"):
+            if getattr(self, name) not in _ACTIVATIONS:
+                raise ValueError(f"unknown {name} {getattr(self, name)!r}; choose one of {sorted(_ACTIVATIONS)}")
+        if self.g_loss not in GENERATOR_LOSSES:
+            raise ValueError(f"unknown generator loss {self.g_loss!r}; choose one of {sorted(GENERATOR_LOSSES)}")
+        if self.d_loss not in DISCRIMINATOR_LOSSES:
+            raise ValueError(f"unknown discriminator loss {self.d_loss!r}; choose one of {sorted(DISCRIMINATOR_LOSSES)}")
+        if self.batch_size % self.pack:
+            raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of pack ({self.pack})")
+
+    def replace(self, **changes: Any) -> BatchedGANConfig:
+        """A copy with some fields changed (``dataclasses.replace``)."""
+        return dataclasses.replace(self, **changes)
+
+
+# -- batched building blocks -----------------------------------------------------------
+def init_mlp(sizes: Sequence[int], seeds: Sequence[int], salt: int) -> Params:
+    """Stacked MLP parameters, one run per seed, initialised like ``nn.Linear``
+    (W, b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))) from a generator seeded by (seed, salt),
+    so a run's initial weights depend only on its own seed."""
+    params: Params = []
+    per_run = []
+    for s in seeds:
+        g = torch.Generator().manual_seed(int(s) * 1_000_003 + salt)
+        layers = []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
+            bound = 1.0 / math.sqrt(fan_in)
+            layers.append([(torch.rand(fan_in, fan_out, generator=g) * 2 - 1) * bound,
+                           (torch.rand(1, fan_out, generator=g) * 2 - 1) * bound])
+        per_run.append(layers)
+    for i in range(len(sizes) - 1):
+        params.append([torch.stack([run[i][j] for run in per_run]).requires_grad_(True) for j in (0, 1)])
+    return params
+
+
+def mlp_forward(params: Params, x: Tensor, act: Callable[[Tensor], Tensor],
+                scales: Sequence[Tensor] | None = None, minibatch_std: bool = False) -> Tensor:
+    """x (S, n, in) -> (S, n, out) through the stacked layers. ``scales[i]`` (S,) divides
+    layer i's weight (spectral normalisation); ``minibatch_std`` appends, before the last
+    layer, each run's mean over features of the across-batch std (Karras et al. 2018)."""
+    last = len(params) - 1
+    for i, (W, b) in enumerate(params):
+        if scales is not None:
+            W = W / scales[i][:, None, None]
+        if i == last and minibatch_std:
+            spread = x.std(dim=1, unbiased=False).mean(dim=1)  # (S,)
+            x = torch.cat([x, spread[:, None, None].expand(-1, x.shape[1], 1)], dim=2)
+        x = torch.baddbmm(b, x, W)  # (S, n, out)
+        if i < last:
+            x = act(x)
+    return x
+
+
+class Adam:
+    """Adam (Kingma & Ba 2015) on stacked parameters; elementwise, hence per run.
+
+    :meth:`lookahead` returns the parameters after one step as a differentiable function
+    of the gradients (for unrolling) without changing any state."""
+
+    def __init__(self, params: Params, lr: float, betas: tuple[float, float], eps: float = 1e-8):
+        self.params = [p for layer in params for p in layer]
+        self.lr, self.betas, self.eps = lr, betas, eps
+        self.m = [torch.zeros_like(p) for p in self.params]
+        self.v = [torch.zeros_like(p) for p in self.params]
+        self.t = 0
+
+    def _moments(self, grads, t):
+        b1, b2 = self.betas
+        m = [b1 * m + (1 - b1) * g for m, g in zip(self.m, grads, strict=True)]
+        v = [b2 * v + (1 - b2) * g * g for v, g in zip(self.v, grads, strict=True)]
+        return m, v, 1 - b1**t, 1 - b2**t
+
+    @torch.no_grad()
+    def step(self, grads: Sequence[Tensor], lr_scale: float = 1.0) -> None:
+        self.t += 1
+        self.m, self.v, c1, c2 = self._moments(grads, self.t)
+        lr = self.lr * lr_scale
+        for p, m, v in zip(self.params, self.m, self.v, strict=True):
+            p -= lr * (m / c1) / ((v / c2).sqrt() + self.eps)
+
+    def lookahead(self, params: Sequence[Tensor], grads: Sequence[Tensor], state=None, lr_scale: float = 1.0):
+        """(new params, state) after one step from ``state`` = (m, v, t) (default: the
+        optimiser's own), differentiable w.r.t. params and grads."""
+        m0, v0, t = state if state is not None else (self.m, self.v, self.t)
+        b1, b2 = self.betas
+        t += 1
+        m = [b1 * mi + (1 - b1) * g for mi, g in zip(m0, grads, strict=True)]
+        v = [b2 * vi + (1 - b2) * g * g for vi, g in zip(v0, grads, strict=True)]
+        c1, c2, lr = 1 - b1**t, 1 - b2**t, self.lr * lr_scale
+        new = [p - lr * (mi / c1) / ((vi / c2 + 1e-30).sqrt() + self.eps) for p, mi, vi in zip(params, m, v, strict=True)]
+        return new, (m, v, t)
+
+
+class _Mixtures:
+    """Per-run Gaussian mixtures as padded tensors, sampled in one call."""
+
+    def __init__(self, data: GaussianMixture | Sequence[GaussianMixture], runs: int, dim: int):
+        mixtures = [data] * runs if isinstance(data, GaussianMixture) else list(data)
+        if len(mixtures) != runs or not all(isinstance(m, GaussianMixture) for m in mixtures):
+            raise ValueError(f"data must be a GaussianMixture or a list of {runs} of them (one per run)")
+        if any(m.dim != dim for m in mixtures):
+            raise ValueError(f"every mixture must be {dim}-D to match data_dim={dim}")
+        k = max(len(m.weights) for m in mixtures)
+        self.means = torch.zeros(runs, k, dim)
+        self.stds = torch.ones(runs, k)
+        self.weights = torch.zeros(runs, k)
+        for r, m in enumerate(mixtures):
+            kk = len(m.weights)
+            self.means[r, :kk] = torch.as_tensor(np.asarray(m.means, float).reshape(kk, dim), dtype=torch.float32)
+            self.stds[r, :kk] = torch.as_tensor(np.broadcast_to(np.asarray(m.stds, float), (kk,)).copy())
+            self.weights[r, :kk] = torch.as_tensor(np.asarray(m.weights, float))
+
+    def sample(self, n: int, gen: torch.Generator) -> Tensor:
+        idx = torch.multinomial(self.weights, n, replacement=True, generator=gen)  # (S, n)
+        mu = torch.gather(self.means, 1, idx[..., None].expand(-1, -1, self.means.shape[2]))
+        sd = torch.gather(self.stds, 1, idx)[..., None]
+        return mu + sd * torch.randn(mu.shape, generator=gen)  # (S, n, d)
+
+
+class BatchedGAN:
+    """S independent toy GANs (one per seed) trained in one batched computation.
+
+    Args:
+        cfg: the recipe shared by all runs.
+        seeds: one seed per run; it sets the run's initial weights. The noise and data
+            streams come from one generator seeded by all seeds, so a run's trajectory
+            also depends on which runs train beside it.
+    """
+
+    def __init__(self, cfg: BatchedGANConfig = BatchedGANConfig(), seeds: Iterable[int] = (0,)):
+        self.cfg = cfg
+        self.seeds = [int(s) for s in seeds]
+        if not self.seeds:
+            raise ValueError("seeds must name at least one run")
+        c = cfg
+        self.g_act, self.d_act = _ACTIVATIONS[c.g_activation], _ACTIVATIONS[c.d_activation]
+        self.G = init_mlp([c.noise_dim] + [c.g_hidden] * c.g_layers + [c.data_dim], self.seeds, salt=1)
+        d_sizes = [c.data_dim * c.pack] + [c.d_hidden] * c.d_layers + [1]
+        self.D = init_mlp(d_sizes, self.seeds, salt=2)
+        if c.minibatch_std:  # the last layer gets one extra input feature
+            W, b = self.D[-1]
+            extra = torch.zeros(len(self.seeds), 1, 1)
+            self.D[-1] = [torch.cat([W.detach(), extra], dim=1).requires_grad_(True), b]
+        self.opt_G = Adam(self.G, c.lr_g, c.betas)
+        self.opt_D = Adam(self.D, c.lr_d, c.betas)
+        self.G_ema = [[p.detach().clone() for p in layer] for layer in self.G] if c.ema else None
+        gen = torch.Generator().manual_seed(hash(tuple(self.seeds)) % (2**62))
+        self.gen = gen  # the noise and data stream of training
+        self._u = [torch.nn.functional.normalize(torch.randn(len(self.seeds), W.shape[2], generator=gen), dim=1)
+                   for W, _ in self.D]  # power-iteration vectors (spectral norm)
+        self.loss_G = GENERATOR_LOSSES[c.g_loss]
+        self.loss_D = DISCRIMINATOR_LOSSES[c.d_loss]
+        self.step = 0
+        self._mixtures: _Mixtures | None = None
+
+    @property
+    def runs(self) -> int:
+        return len(self.seeds)
+
+    # -- the two networks ----------------------------------------------------------------
+    def generate(self, z: Tensor, params: Params | None = None) -> Tensor:
+        """G(z): (S, n, noise_dim) -> (S, n, data_dim)."""
+        return mlp_forward(self.G if params is None else params, z, self.g_act)
+
+    def _sigmas(self, params: Params, update: bool) -> list[Tensor] | None:
+        """Each D weight's largest singular value, per run, by power iteration."""
+        if not self.cfg.spectral_norm:
+            return None
+        sigmas = []
+        for i, (W, _) in enumerate(params):
+            u = self._u[i]
+            with torch.no_grad():
+                v = F.normalize(torch.bmm(W, u[:, :, None])[..., 0], dim=1)  # (S, in)
+                u = F.normalize(torch.bmm(v[:, None, :], W)[:, 0], dim=1)  # (S, out)
+            if update:
+                self._u[i] = u
+            sigmas.append(torch.bmm(torch.bmm(v[:, None, :], W), u[:, :, None])[:, 0, 0])  # (S,)
+        return sigmas
+
+    def critic(self, x: Tensor, params: Params | None = None, update_sn: bool = False) -> Tensor:
+        """D's logit (or critic score) for x (S, n, data_dim): packs ``pack`` consecutive
+        samples into one input, so the result is (S, n // pack, 1)."""
+        params = self.D if params is None else params
+        s, n, d = x.shape
+        x = x.reshape(s, n // self.cfg.pack, self.cfg.pack * d)  # (S, n/pack, pack*d)
+        return mlp_forward(params, x, self.d_act, self._sigmas(params, update_sn), self.cfg.minibatch_std)
+
+    def noise(self, n: int) -> Tensor:
+        return torch.randn(self.runs, n, self.cfg.noise_dim, generator=self.gen)
+
+    # -- losses --------------------------------------------------------------------------
+    def _d_objective(self, params: Params, real: Tensor, fake: Tensor, update_sn: bool) -> tuple[Tensor, dict]:
+        """The sum over runs of each run's D loss (+ penalties); and per-run statistics."""
+        c, runs = self.cfg, self.runs
+        real = real.requires_grad_(True) if c.r1_weight else real
+        r_out, f_out = self.critic(real, params, update_sn), self.critic(fake, params)
+        loss = runs * self.loss_D(r_out, f_out)  # mean over runs x runs = sum of run means
+        if c.r1_weight:  # R1: gamma/2 E_x ||grad_x D(x)||^2 on real data
+            (g,) = torch.autograd.grad(r_out.sum(), real, create_graph=True)
+            loss = loss + c.r1_weight / 2 * g.pow(2).sum(2).mean(1).sum() * c.pack
+        if c.gp_weight:  # WGAN-GP: lambda E (||grad f(x_hat)||_2 - 1)^2 on interpolates
+            s, n, d = real.shape
+            eps = torch.rand(s, n // c.pack, 1, 1, generator=self.gen).expand(-1, -1, c.pack, 1).reshape(s, n, 1)
+            x_hat = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
+            (g,) = torch.autograd.grad(self.critic(x_hat, params).sum(), x_hat, create_graph=True)
+            norms = g.reshape(s, n // c.pack, c.pack * d).norm(dim=2)  # per packed input
+            loss = loss + c.gp_weight * ((norms - 1) ** 2).mean(1).sum()
+        return loss, {"D_real": r_out.detach(), "D_fake": f_out.detach()}
+
+    def _lr_scale(self) -> float:
+        if self._total is None or self.cfg.lr_final == 1.0:
+            return 1.0
+        return 1.0 - (1.0 - self.cfg.lr_final) * min(self.step / max(self._total, 1), 1.0)
+
+    _total: int | None = None
+
+    # -- Algorithm 1, batched --------------------------------------------------------------
+    def update_D(self, real: Tensor) -> dict[str, Tensor]:
+        """One Adam step of every run's D on its real batch (S, n, d) and fresh fakes."""
+        # (1) Update D: maximise log D(x) + log(1 - D(G(z))) (or the chosen critic loss).
+        with torch.no_grad():  # fakes are inputs to D's step: no gradient flows into G
+            fake = self.generate(self.noise(real.shape[1]))
+        loss, stats = self._d_objective(self.D, real, fake, update_sn=True)
+        grads = torch.autograd.grad(loss, self.opt_D.params)
+        self.opt_D.step(grads, self._lr_scale())
+        return stats
+
+    def update_G(self) -> dict[str, Tensor]:
+        """One Adam step of every run's G (against D unrolled ``unroll_steps`` ahead)."""
+        # (2) Update G: minimise the generator loss of D(G(z)); D is not stepped here.
+        c = self.cfg
+        D = self.D
+        if c.unroll_steps:  # D after k differentiable Adam steps; gradients flow into G
+            flat, state = [p for layer in self.D for p in layer], None
+            for _ in range(c.unroll_steps):
+                real = self._mixtures.sample(c.batch_size, self.gen)
+                fake = self.generate(self.noise(c.batch_size))
+                layers = [flat[i:i + 2] for i in range(0, len(flat), 2)]
+                loss, _ = self._d_objective(layers, real, fake, update_sn=False)
+                grads = torch.autograd.grad(loss, flat, create_graph=True)
+                flat, state = self.opt_D.lookahead(flat, grads, state, self._lr_scale())
+            D = [flat[i:i + 2] for i in range(0, len(flat), 2)]
+        out = self.critic(self.generate(self.noise(c.batch_size)), D)
+        loss = self.runs * self.loss_G(out)
+        grads = torch.autograd.grad(loss, self.opt_G.params)
+        self.opt_G.step(grads, self._lr_scale())
+        if self.G_ema is not None:
+            with torch.no_grad():
+                for e_layer, layer in zip(self.G_ema, self.G, strict=True):
+                    for e, p in zip(e_layer, layer, strict=True):
+                        e.mul_(c.ema).add_(p.detach(), alpha=1 - c.ema)
+        return {"D_fake_G": out.detach()}
+
+    def train(self, data: GaussianMixture | Sequence[GaussianMixture], steps: int,
+              callbacks: Iterable[Callable[[BatchedGAN], None]] = ()) -> BatchedGAN:
+        """``steps`` generator updates, each after ``d_steps`` discriminator updates.
+
+        Args:
+            data: the target mixture, or one mixture per run (e.g. 10 rings + 10 grids).
+            steps: generator updates; learning rates decay to ``lr_final`` over them.
+            callbacks: ``cb(gan)`` after every step (use :class:`Every` to thin them).
+        """
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+        self._mixtures = _Mixtures(data, self.runs, self.cfg.data_dim)
+        callbacks = list(callbacks)
+        self._total = self.step + steps
+        for _ in range(steps):
+            for _ in range(self.cfg.d_steps):
+                self.update_D(self._mixtures.sample(self.cfg.batch_size, self.gen))
+            self.update_G()
+            self.step += 1
+            for cb in callbacks:
+                cb(self)
+        return self
+
+    # -- evaluation ------------------------------------------------------------------------
+    @torch.no_grad()
+    def sample(self, n: int = 2500, seed: int = 0, ema: bool = True) -> np.ndarray:
+        """n samples from each run, (S, n, data_dim), from noise seeded by ``seed`` (the
+        EMA generator when ``cfg.ema`` is on and ``ema`` is True)."""
+        z = torch.randn(self.runs, n, self.cfg.noise_dim, generator=torch.Generator().manual_seed(seed))
+        params = self.G_ema if (ema and self.G_ema is not None) else self.G
+        return self.generate(z, params).double().numpy()
+
+    def density_ratio(self, steps: int = 1000, data=None) -> BatchedGAN:
+        """A fresh per-sample BCE discriminator trained for ``steps`` Adam steps to tell
+        the data from the *current, frozen* generator (the EMA one when ``cfg.ema``).
+
+        Chapter 2's optimal discriminator is D* = p_data / (p_data + p_g), so its logit
+        is log p_data(x) / p_g(x): the returned GAN's ``critic`` estimates that log-ratio.
+        """
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+            raise ValueError(f"steps must be a positive integer, got {steps!r}")
+        if data is not None:
+            self._mixtures = _Mixtures(data, self.runs, self.cfg.data_dim)
+        if self._mixtures is None:
+            raise ValueError("density_ratio needs the data: train first or pass data=")
+        plain = self.cfg.replace(pack=1, minibatch_std=False, spectral_norm=False, r1_weight=0.0,
+                                 gp_weight=0.0, d_loss="bce", g_loss="non_saturating", unroll_steps=0,
+                                 ema=0.0, lr_final=1.0)
+        ratio = BatchedGAN(plain, seeds=[s + 7919 for s in self.seeds])
+        ratio.gen.manual_seed(self.gen.initial_seed() + 1)
+        ratio.G = [[p.detach().clone() for p in layer] for layer in (self.G_ema or self.G)]
+        for _ in range(steps):
+            ratio.update_D(self._mixtures.sample(plain.batch_size, ratio.gen))
+        return ratio
+
+    @torch.no_grad()
+    def rejection_sample(self, ratio: BatchedGAN, n: int = 2500, seed: int = 0,
+                         chunk: int = 50_000, max_candidates: int = 5_000_000) -> np.ndarray:
+        """Discriminator rejection sampling (Azadi et al. 2019): draw x ~ p_g and keep it
+        with probability exp(r(x) - M), where r is ``ratio``'s estimate of
+        log p_data(x) / p_g(x) and M its maximum over the first chunk of candidates. If r
+        were exact, the kept samples would follow p_data wherever p_g > 0 (rejection
+        removes mass, it cannot add a mode that G never visits). Returns (S, n, data_dim)."""
+        gen = torch.Generator().manual_seed(seed)
+        kept = [[] for _ in range(self.runs)]
+        counts = np.zeros(self.runs, dtype=int)
+        M = None
+        drawn = 0
+        params = self.G_ema or self.G
+        while counts.min() < n:
+            if drawn >= max_candidates:
+                raise RuntimeError(f"rejection sampling kept only {counts.min()} of {n} samples "
+                                   f"from {max_candidates} candidates")
+            x = self.generate(torch.randn(self.runs, chunk, self.cfg.noise_dim, generator=gen), params)
+            r = ratio.critic(x)[..., 0]  # (S, chunk)
+            if M is None:
+                M = r.max(dim=1, keepdim=True).values
+            keep = torch.rand(r.shape, generator=gen) < torch.exp(r - M)
+            for i in range(self.runs):
+                if counts[i] < n:
+                    xi = x[i][keep[i]]
+                    kept[i].append(xi)
+                    counts[i] += len(xi)
+            drawn += chunk
+        return np.stack([torch.cat(k)[:n].double().numpy() for k in kept])
+
+    @torch.no_grad()
+    def d_logit(self, x: np.ndarray) -> np.ndarray:
+        """Every run's D logit at the points x (n, data_dim) -> (S, n); needs pack=1."""
+        if self.cfg.pack != 1:
+            raise ValueError("d_logit scores single points; a packed D (pack > 1) scores tuples")
+        if self.cfg.minibatch_std:
+            raise ValueError("d_logit is undefined with minibatch_std: D's output depends on the batch")
+        t = torch.as_tensor(np.asarray(x, dtype=np.float32)).reshape(1, -1, self.cfg.data_dim)
+        return self.critic(t.expand(self.runs, -1, -1))[..., 0].double().numpy()
+
+
+class Every:
+    """Wrap a callback ``fn(gan)`` so it runs every n-th step (and at step 1)."""
+
+    def __init__(self, n: int, fn: Callable[[BatchedGAN], None]):
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"n must be a positive integer, got {n!r}")
+        self.n, self.fn = n, fn
+
+    def __call__(self, gan: BatchedGAN) -> None:
+        if gan.step % self.n == 0 or gan.step == 1:
+            self.fn(gan)
+
+
+class Snapshots:
+    """A callback that keeps every run's samples from one fixed noise batch every ``every``
+    steps (and at step 1): ``steps`` (T,) and ``samples`` (T, S, n, data_dim), for
+    animations and metrics over training."""
+
+    def __init__(self, every: int, n: int = 1000, seed: int = 0):
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be a positive integer, got {every!r}")
+        self.every, self.n, self.seed = every, n, seed
+        self.steps: list[int] = []
+        self._samples: list[np.ndarray] = []
+
+    def __call__(self, gan: BatchedGAN) -> None:
+        if gan.step % self.every == 0 or gan.step == 1:
+            self.steps.append(gan.step)
+            self._samples.append(gan.sample(self.n, seed=self.seed).astype(np.float32))
+
+    @property
+    def samples(self) -> np.ndarray:
+        return np.stack(self._samples) if self._samples else np.zeros((0, 0, self.n, 0), np.float32)
