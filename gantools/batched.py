@@ -59,7 +59,8 @@ class BatchedGANConfig:
     """One toy-GAN recipe; every run of a :class:`BatchedGAN` trains with it."""
 
     data_dim: int = 2  # dimension of a data point x
-    noise_dim: int = 2  # dimension of the noise z ~ N(0, I)
+    noise_dim: int = 2  # dimension of the noise z ~ N(0, noise_std^2 I)
+    noise_std: float = 1.0  # standard deviation of each noise coordinate
     g_hidden: int = 128  # width of the generator's hidden layers
     g_layers: int = 3  # hidden layers of the generator
     d_hidden: int = 128  # width of the discriminator's hidden layers
@@ -91,7 +92,7 @@ class BatchedGANConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise ValueError(f"{name} must be a non-negative integer, got {v!r}")
-        for name in ("lr_g", "lr_d"):
+        for name in ("lr_g", "lr_d", "noise_std"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
         for name in ("gp_weight", "r1_weight"):
@@ -288,8 +289,10 @@ class BatchedGAN:
         x = x.reshape(s, n // self.cfg.pack, self.cfg.pack * d)  # (S, n/pack, pack*d)
         return mlp_forward(params, x, self.d_act, self._sigmas(params, update_sn), self.cfg.minibatch_std)
 
-    def noise(self, n: int) -> Tensor:
-        return torch.randn(self.runs, n, self.cfg.noise_dim, generator=self.gen)
+    def noise(self, n: int, gen: torch.Generator | None = None) -> Tensor:
+        """z ~ N(0, noise_std^2 I), (S, n, noise_dim), from ``gen`` (default: training's)."""
+        z = torch.randn(self.runs, n, self.cfg.noise_dim, generator=self.gen if gen is None else gen)
+        return z * self.cfg.noise_std if self.cfg.noise_std != 1.0 else z
 
     # -- losses --------------------------------------------------------------------------
     def _d_objective(self, params: Params, real: Tensor, fake: Tensor, update_sn: bool) -> tuple[Tensor, dict]:
@@ -382,16 +385,17 @@ class BatchedGAN:
     def sample(self, n: int = 2500, seed: int = 0, ema: bool = True) -> np.ndarray:
         """n samples from each run, (S, n, data_dim), from noise seeded by ``seed`` (the
         EMA generator when ``cfg.ema`` is on and ``ema`` is True)."""
-        z = torch.randn(self.runs, n, self.cfg.noise_dim, generator=torch.Generator().manual_seed(seed))
+        z = self.noise(n, torch.Generator().manual_seed(seed))
         params = self.G_ema if (ema and self.G_ema is not None) else self.G
         return self.generate(z, params).double().numpy()
 
-    def density_ratio(self, steps: int = 1000, data=None) -> BatchedGAN:
+    def density_ratio(self, steps: int = 1000, data=None, **changes: Any) -> BatchedGAN:
         """A fresh per-sample BCE discriminator trained for ``steps`` Adam steps to tell
         the data from the *current, frozen* generator (the EMA one when ``cfg.ema``).
 
         Chapter 2's optimal discriminator is D* = p_data / (p_data + p_g), so its logit
         is log p_data(x) / p_g(x): the returned GAN's ``critic`` estimates that log-ratio.
+        ``changes`` override the ratio discriminator's config (e.g. ``d_hidden=128``).
         """
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
             raise ValueError(f"steps must be a positive integer, got {steps!r}")
@@ -401,7 +405,7 @@ class BatchedGAN:
             raise ValueError("density_ratio needs the data: train first or pass data=")
         plain = self.cfg.replace(pack=1, minibatch_std=False, spectral_norm=False, r1_weight=0.0,
                                  gp_weight=0.0, d_loss="bce", g_loss="non_saturating", unroll_steps=0,
-                                 ema=0.0, lr_final=1.0)
+                                 ema=0.0, lr_final=1.0).replace(**changes)
         ratio = BatchedGAN(plain, seeds=[s + 7919 for s in self.seeds])
         ratio.gen.manual_seed(self.gen.initial_seed() + 1)
         ratio.G = [[p.detach().clone() for p in layer] for layer in (self.G_ema or self.G)]
@@ -410,13 +414,17 @@ class BatchedGAN:
         return ratio
 
     @torch.no_grad()
-    def rejection_sample(self, ratio: BatchedGAN, n: int = 2500, seed: int = 0,
-                         chunk: int = 50_000, max_candidates: int = 5_000_000) -> np.ndarray:
+    def rejection_sample(self, ratio: BatchedGAN, n: int = 2500, seed: int = 0, chunk: int = 20_000,
+                         max_candidates: int = 2_000_000, quantile: float = 1.0) -> np.ndarray:
         """Discriminator rejection sampling (Azadi et al. 2019): draw x ~ p_g and keep it
-        with probability exp(r(x) - M), where r is ``ratio``'s estimate of
-        log p_data(x) / p_g(x) and M its maximum over the first chunk of candidates. If r
+        with probability min(1, exp(r(x) - M)), where r is ``ratio``'s estimate of
+        log p_data(x) / p_g(x) and M its ``quantile`` over the first chunk of candidates
+        (1.0: the maximum, exact; below 1, a few spikes of r no longer make the acceptance
+        rate tiny, at the price of accepting the top candidates slightly too rarely). If r
         were exact, the kept samples would follow p_data wherever p_g > 0 (rejection
         removes mass, it cannot add a mode that G never visits). Returns (S, n, data_dim)."""
+        if not 0 < quantile <= 1:
+            raise ValueError(f"quantile must be in (0, 1], got {quantile!r}")
         gen = torch.Generator().manual_seed(seed)
         kept = [[] for _ in range(self.runs)]
         counts = np.zeros(self.runs, dtype=int)
@@ -427,10 +435,10 @@ class BatchedGAN:
             if drawn >= max_candidates:
                 raise RuntimeError(f"rejection sampling kept only {counts.min()} of {n} samples "
                                    f"from {max_candidates} candidates")
-            x = self.generate(torch.randn(self.runs, chunk, self.cfg.noise_dim, generator=gen), params)
+            x = self.generate(self.noise(chunk, gen), params)
             r = ratio.critic(x)[..., 0]  # (S, chunk)
             if M is None:
-                M = r.max(dim=1, keepdim=True).values
+                M = torch.quantile(r, quantile, dim=1, keepdim=True) if quantile < 1 else r.max(1, keepdim=True).values
             keep = torch.rand(r.shape, generator=gen) < torch.exp(r - M)
             for i in range(self.runs):
                 if counts[i] < n:

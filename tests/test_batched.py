@@ -118,7 +118,8 @@ def test_minibatch_std_makes_a_score_depend_on_the_rest_of_the_batch():
 def test_training_is_deterministic_and_finite_for_every_option():
     options = [{}, {"unroll_steps": 2}, {"gp_weight": 10.0, "d_loss": "wasserstein", "g_loss": "wasserstein"},
                {"r1_weight": 1.0}, {"spectral_norm": True, "d_loss": "hinge", "g_loss": "hinge"}, {"pack": 4},
-               {"minibatch_std": True}, {"ema": 0.9, "lr_final": 0.1, "d_steps": 2}, {"g_loss": "minimax"}]
+               {"minibatch_std": True}, {"ema": 0.9, "lr_final": 0.1, "d_steps": 2}, {"g_loss": "minimax"},
+               {"noise_std": 3.0, "g_activation": "tanh"}]
     for opt in options:
         cfg = SMALL.replace(**opt)
         xs = [BatchedGAN(cfg, seeds=[0, 1]).train([ring(), grid()], steps=5).sample(50, seed=1) for _ in range(2)]
@@ -171,6 +172,7 @@ def test_d_logit_scores_points_for_every_run():
         ({"lr_final": 0.0}, "lr_final must be in"),
         ({"gp_weight": -1.0}, "gp_weight must be >= 0"),
         ({"lr_d": 0.0}, "lr_d must be positive"),
+        ({"noise_std": -1.0}, "noise_std must be positive"),
     ],
 )
 def test_bad_config_is_a_clear_value_error(changes, message):
