@@ -7,8 +7,8 @@ from pathlib import Path
 
 PAGE = Path(__file__).resolve().parents[1] / "book" / "11_interview_questions.md"
 CHAPTERS = {p.name for p in PAGE.parent.glob("[0-9][0-9]_*.ipynb")}
-# Issue 6 asks for >= 40 questions once chapters 6-10 exist; chapters 1-5 support these.
-MIN_QUESTIONS, MIN_WRONG = 30, 10
+# Issue 6 asks for at least 40 questions; chapters 1-7 support these.
+MIN_QUESTIONS, MIN_WRONG = 40, 12
 
 
 def sections():

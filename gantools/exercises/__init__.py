@@ -6,5 +6,7 @@ from .adversarial_game import *  # noqa: F401,F403
 from .common import Result  # noqa: F401
 from .dynamics import *  # noqa: F401,F403
 from .jsd import *  # noqa: F401,F403
+from .mode_collapse import *  # noqa: F401,F403
 from .optimal_discriminator import *  # noqa: F401,F403
 from .saturation import *  # noqa: F401,F403
+from .wasserstein import *  # noqa: F401,F403

@@ -44,6 +44,15 @@ def not_attempted(what: str) -> None:
     raise NotImplementedError(f"{what} is not attempted yet")
 
 
+def to_float(value) -> float | None:
+    """A student's number (Python, NumPy, or a one-element torch tensor) as a float; None
+    when it is not one number."""
+    try:
+        return float(value.detach()) if hasattr(value, "detach") else float(value)
+    except (TypeError, ValueError, RuntimeError):
+        return None
+
+
 def call(fn, *args):
     """Call a student's function: (value, None), or (None, error message) when it fails.
 

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from ..losses import gradient_penalty
-from .common import Result, call, check_number, not_attempted, report
+from .common import Result, call, check_number, not_attempted, report, to_float
 
 __all__ = ["check_gradient_ratio", "check_logit_gradients", "check_gradient_penalty"]
 
@@ -126,9 +126,8 @@ def check_gradient_penalty(my_gradient_penalty, quiet: bool = False) -> Result:
         value, err = call(my_gradient_penalty, critic, real.clone(), fake.clone(), eps.clone(), lam)
         if err:
             return report(False, "", f"On {name}: {err}", quiet)
-        try:
-            value = float(value.detach()) if isinstance(value, torch.Tensor) else float(value)
-        except (TypeError, ValueError, RuntimeError):
+        value = to_float(value)
+        if value is None:
             return report(False, "", f"On {name}: return a scalar tensor (the mean over the batch).", quiet)
         if abs(value - expected) <= 1e-8 * max(1.0, abs(expected)):
             continue

@@ -1,0 +1,197 @@
+"""Checks for chapter 6, mode collapse.
+
+- :func:`check_high_quality_and_captured`: a student's (hq_fraction, modes_captured) against
+  gantools.metrics.mode_coverage.
+- :func:`check_three_sigma_ceiling`: the fraction of a 2D isotropic Gaussian within 3 std.
+- :func:`check_histogram_kl`: KL of the mode histogram of a generator covering m of K modes.
+- :func:`check_grid_best_response`: the generator's best response to a fixed D on a grid.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..distributions import GaussianMixture
+from ..metrics import mode_coverage
+from .common import Result, call, check_number, not_attempted, report
+
+__all__ = ["check_high_quality_and_captured", "check_three_sigma_ceiling", "check_histogram_kl",
+           "check_grid_best_response"]
+
+
+def _coverage_cases():
+    """(name, samples (n, d), means (K, d), std, n_std) cases, built so that the plausible
+    wrong versions give different answers from the right one."""
+    rng = np.random.default_rng(6)
+    ring = np.stack([np.cos(np.arange(8) * np.pi / 4), np.sin(np.arange(8) * np.pi / 4)], axis=1)
+    # A generator on three ring modes (one sample each at 1, 2.5 and 2.9 std), plus samples halfway
+    # between modes (low quality, nearest to modes that no high-quality sample reaches).
+    radii = np.array([1.0, 2.5, 2.9, 2.0, 0.5, 1.5])
+    idx = np.array([0, 1, 2, 0, 1, 2])
+    ang = rng.uniform(0, 2 * np.pi, 6)
+    good = ring[idx] + 0.05 * radii[:, None] * np.stack([np.cos(ang), np.sin(ang)], axis=1)
+    between = 0.55 * ring[[4, 5]] + 0.45 * ring[[5, 6]]  # nearest to modes 4 and 5, no tie
+    far = np.array([[1.5, 1.5]])  # 1.1 from mode 1: within 3 (not 3 std), outside sqrt(3 std)
+    ring_samples = np.concatenate([good, between, far, ring[[2]] + [[0.0, 0.16]]])
+    # The 5 x 5 grid with std 0.5 (3 std = 1.5 > 1): samples at distances 1.3 and 1.45 from
+    # their mode, inside 3 std but with squared distances above 1.5. No sample is on a boundary or a tie.
+    gx = np.arange(-4.0, 5.0, 2.0)
+    grid = np.stack(np.meshgrid(gx, gx, indexing="ij"), axis=-1).reshape(-1, 2)
+    grid_samples = np.array([[4.0 + 1.3, 4.0], [-4.0, -4.0 + 1.45], [0.0, 0.2], [0.9, 0.8], [2.0, -2.0 - 1.2],
+                             [-2.0 + 1.6, 0.0]])
+    # 1D, given as (n, 1): three modes, samples only near the last one.
+    line = np.array([[-4.0], [0.0], [4.0]])
+    line_samples = np.array([[4.1], [3.6], [4.95], [5.3], [2.1], [1.9]])
+    return [
+        ("the 8-mode ring (std 0.05)", ring_samples, ring, 0.05, 3.0),
+        ("the 5 x 5 grid with std 0.5", grid_samples, grid, 0.5, 3.0),
+        ("three modes on a line, std 0.4, given as (n, 1)", line_samples, line, 0.4, 3.0),
+        ("the 5 x 5 grid with std 0.5 and n_std = 2", grid_samples, grid, 0.5, 2.0),
+    ]
+
+
+def _coverage_variants(x, means, std, n_std) -> dict[str, tuple[float, int]]:
+    """Plausible wrong (hq_fraction, modes_captured), for targeted hints."""
+    d = np.sqrt(((x[:, None, :] - means[None]) ** 2).sum(-1))  # (n, K)
+    j = d.argmin(1)
+    dmin = d[np.arange(len(x)), j]
+    hq = dmin <= n_std * std
+    out = {
+        "a mode is captured only by a *high-quality* sample whose nearest mode it is; you counted the "
+        "nearest modes of all samples": (hq.mean(), len(np.unique(j))),
+        "compare the distance |x - mu| (not its square) with n_std * std": (
+            (dmin**2 <= n_std * std).mean(), len(np.unique(j[dmin**2 <= n_std * std]))),
+        "measure each sample's distance to its *nearest* mode, not to mode 0": (
+            (d[:, 0] <= n_std * std).mean(), int((d[:, 0] <= n_std * std).any())),
+        "the radius is n_std * std, not n_std * std squared or n_std alone": (
+            (dmin <= n_std).mean(), len(np.unique(j[dmin <= n_std]))),
+    }
+    return out
+
+
+def check_high_quality_and_captured(high_quality_and_captured, quiet: bool = False) -> Result:
+    """Exercise 6.1: ``high_quality_and_captured(samples, means, std, n_std=3.0)`` with samples
+    (n, d), means (K, d) and one std for all modes returns (hq_fraction, modes_captured), as
+    gantools.metrics.mode_coverage defines them. Checked on a ring, a grid and a line."""
+    if high_quality_and_captured is None:
+        not_attempted("high_quality_and_captured")
+    for name, x, means, std, n_std in _coverage_cases():
+        ref = mode_coverage(x if means.shape[1] > 1 else x[:, 0], GaussianMixture(
+            means if means.shape[1] > 1 else means[:, 0], std), n_std=n_std)
+        expected = (ref.hq_fraction, ref.modes_captured)
+        out, err = call(high_quality_and_captured, x.copy(), means.copy(), std, n_std)
+        if err:
+            return report(False, "", f"On {name}: {err}", quiet)
+        try:
+            hq, cap = float(out[0]), float(out[1])
+        except (TypeError, ValueError, IndexError):
+            return report(False, "", f"On {name}: return a pair (hq_fraction, modes_captured).", quiet)
+        if abs(hq - expected[0]) <= 1e-9 and cap == expected[1]:
+            continue
+        for why, (w_hq, w_cap) in _coverage_variants(x, means, std, n_std).items():
+            if abs(hq - w_hq) <= 1e-9 and cap == w_cap and not (abs(w_hq - expected[0]) <= 1e-9 and w_cap == expected[1]):
+                return report(False, "", f"On {name} you returned ({hq:.4g}, {cap:g}), expected "
+                              f"({expected[0]:.4g}, {expected[1]}): {why}.", quiet)
+        return report(False, "", f"On {name} you returned ({hq:.4g}, {cap:g}), expected ({expected[0]:.4g}, "
+                      f"{expected[1]}). A sample is high quality when its Euclidean distance to its nearest "
+                      "mode is at most n_std * std; count the distinct nearest modes of the high-quality samples.",
+                      quiet)
+    return report(True, "Your metric agrees with gantools.metrics.mode_coverage on the ring, the grid and the line.",
+                  "", quiet)
+
+
+def check_three_sigma_ceiling(answer, quiet: bool = False) -> Result:
+    """Exercise 6.2: P(|X - mu| <= 3 sigma) for X ~ N(mu, sigma^2 I_2): 1 - exp(-9/2)."""
+    return check_number(
+        answer, 1 - math.exp(-4.5), 1e-4,
+        ok="1 - exp(-9/2) = 0.98889: even samples from the true mixture are 'high quality' only 98.9% of the "
+           "time in 2D.",
+        hint="|X - mu|^2 / sigma^2 is a sum of two squared standard normals: chi-square with 2 degrees of freedom, "
+             "whose CDF is 1 - exp(-t/2). Evaluate it at t = 3^2.",
+        known_wrong=(
+            (math.erf(3 / math.sqrt(2)), "0.9973 is the one-dimensional three-sigma rule; in 2D the distance "
+                                         "|X - mu| combines two coordinates (chi-square with 2 degrees of freedom)."),
+            (1 - math.exp(-9), "Close: the chi-square(2) CDF is 1 - exp(-t/2), with the 1/2."),
+            (1 - math.exp(-1.5), "The threshold is on the squared distance: t = 3^2 = 9, not 3."),
+            (math.erf(3 / math.sqrt(2)) ** 2, "That is the probability that *each* coordinate is within 3 std "
+                                              "(a square); the high-quality region is a disc."),
+        ),
+        quiet=quiet,
+    )
+
+
+_KL_CASES = ((1, 8), (3, 8), (8, 8), (1, 25), (10, 25), (2, 2))
+
+
+def check_histogram_kl(histogram_kl, quiet: bool = False) -> Result:
+    """Exercise 6.3: ``histogram_kl(m, K)``: KL(q || w) in nats of the mode histogram q of a
+    generator that covers m of K equally weighted modes equally (q = 1/m on m modes), against
+    the uniform weights w = 1/K: log(K / m)."""
+    if histogram_kl is None:
+        not_attempted("histogram_kl")
+    for m, k in _KL_CASES:
+        value, err = call(histogram_kl, m, k)
+        if err:
+            return report(False, "", f"For m={m}, K={k}: {err}", quiet)
+        expected = math.log(k / m)
+        known_wrong = (
+            (math.log(m / k), "Sign: KL(q || w) = sum q log(q / w) with q = 1/m and w = 1/K gives log(K/m) >= 0."),
+            (math.log2(k / m), "That is in bits (log base 2); the book's KL is in nats (natural log)."),
+            (math.log(k / m) * m / k, "Every covered mode has q = 1/m, so the sum has m terms of (1/m) log(K/m): "
+                                      "the weights sum to 1, not to m/K."),
+            ((m / k) * math.log(m / k), "That is (m/K) log(m/K); the KL weights by q (1/m each), not by w."),
+        )
+        r = check_number(value, expected, 1e-9, ok="", hint=f"For m={m}, K={k} you returned {value!r}; expected "
+                         f"{expected:.6f}. Write q and w and sum q log(q/w) over the covered modes.",
+                         known_wrong=known_wrong, quiet=True)
+        if not r:
+            return report(False, "", f"For m={m}, K={k}: {r.message}", quiet)
+    return report(True, "KL = log(K/m): 0 for full coverage, log K = 2.08 nats for one of 8 modes, "
+                  "3.22 for one of 25.", "", quiet)
+
+
+def _grid_cases():
+    x = np.linspace(-5, 5, 101)
+    d1 = 1 / (1 + np.exp(-(2.0 - np.abs(np.abs(x) - 3.0) * 3)))  # two bumps; the right one higher below
+    d1 = d1 * (1 + 0.01 * (x > 0))
+    d1 = np.minimum(d1, 0.999)
+    rng = np.random.default_rng(0)
+    d2 = rng.uniform(0.05, 0.95, 40)
+    d3 = np.array([0.5, 0.5, 0.6, 0.2])
+    return [("two bumps on [-5, 5]", x, d1), ("40 random values of D", np.arange(40.0), d2),
+            ("four points", np.arange(4.0), d3)]
+
+
+def check_grid_best_response(best_response_on_grid, quiet: bool = False) -> Result:
+    """Exercise 6.4: ``best_response_on_grid(x, d)`` returns the probabilities p (shape of x)
+    that a generator free to put any mass on the grid points x should use to minimise
+    sum_i p_i (-log d_i) against the fixed D values d: all mass on argmax d."""
+    if best_response_on_grid is None:
+        not_attempted("best_response_on_grid")
+    for name, x, d in _grid_cases():
+        out, err = call(best_response_on_grid, x.copy(), d.copy())
+        if err:
+            return report(False, "", f"On {name}: {err}", quiet)
+        try:
+            p = np.asarray(out, dtype=float)
+        except (TypeError, ValueError):
+            return report(False, "", f"On {name}: return an array of probabilities, one per grid point.", quiet)
+        if p.shape != x.shape:
+            return report(False, "", f"On {name}: p must have the shape of x, {x.shape}; got {p.shape}.", quiet)
+        if np.any(p < -1e-12) or abs(p.sum() - 1) > 1e-9:
+            return report(False, "", f"On {name}: p must be a probability vector (non-negative, summing to 1).", quiet)
+        loss, best = float(p @ -np.log(d)), float(-np.log(d.max()))
+        if loss <= best + 1e-12:
+            continue
+        if np.allclose(p, d / d.sum()):
+            hint = "p proportional to D is what matching D would do; the loss is linear in p, so spreading costs."
+        elif p[np.argmin(d)] > 0.5:
+            hint = "That puts the mass where D is lowest: the generator wants D(x) high (it wants to look real)."
+        else:
+            hint = (f"Your p has loss {loss:.4f}; a single point does better ({best:.4f}). The loss is linear in "
+                    "p: put all the mass on the largest d.")
+        return report(False, "", f"On {name}: {hint}", quiet)
+    return report(True, "All the mass on argmax D: against a fixed discriminator the best generator is a point mass.",
+                  "", quiet)
