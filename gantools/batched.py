@@ -42,6 +42,7 @@ import torch.nn.functional as F
 
 from .distributions import GaussianMixture
 from .losses import DISCRIMINATOR_LOSSES, GENERATOR_LOSSES
+from .toy import Every, check_ints  # noqa: F401  (Every thins BatchedGAN callbacks too)
 
 Tensor = torch.Tensor
 Params = list[list[Tensor]]  # [[W (S, in, out), b (S, 1, out)], ...] one pair per layer
@@ -84,14 +85,9 @@ class BatchedGANConfig:
     ema: float = 0.0  # decay of an exponential moving average of G (0 = off; e.g. 0.999)
 
     def __post_init__(self):
-        for name in ("data_dim", "noise_dim", "g_hidden", "d_hidden", "batch_size", "d_steps", "pack"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        for name in ("g_layers", "d_layers", "unroll_steps"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise ValueError(f"{name} must be a non-negative integer, got {v!r}")
+        names = ("data_dim", "noise_dim", "g_hidden", "d_hidden", "batch_size", "d_steps", "pack")
+        check_ints(**{k: getattr(self, k) for k in names}, minimum=1)
+        check_ints(**{k: getattr(self, k) for k in ("g_layers", "d_layers", "unroll_steps")}, minimum=0)
         for name in ("lr_g", "lr_d", "noise_std"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
@@ -366,8 +362,7 @@ class BatchedGAN:
             steps: generator updates; learning rates decay to ``lr_final`` over them.
             callbacks: ``cb(gan)`` after every step (use :class:`Every` to thin them).
         """
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+        check_ints(steps=steps, minimum=0)
         self._mixtures = _Mixtures(data, self.runs, self.cfg.data_dim)
         callbacks = list(callbacks)
         self._total = self.step + steps
@@ -397,8 +392,7 @@ class BatchedGAN:
         is log p_data(x) / p_g(x): the returned GAN's ``critic`` estimates that log-ratio.
         ``changes`` override the ratio discriminator's config (e.g. ``d_hidden=128``).
         """
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-            raise ValueError(f"steps must be a positive integer, got {steps!r}")
+        check_ints(steps=steps, minimum=1)
         if data is not None:
             self._mixtures = _Mixtures(data, self.runs, self.cfg.data_dim)
         if self._mixtures is None:
@@ -459,27 +453,13 @@ class BatchedGAN:
         return self.critic(t.expand(self.runs, -1, -1))[..., 0].double().numpy()
 
 
-class Every:
-    """Wrap a callback ``fn(gan)`` so it runs every n-th step (and at step 1)."""
-
-    def __init__(self, n: int, fn: Callable[[BatchedGAN], None]):
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"n must be a positive integer, got {n!r}")
-        self.n, self.fn = n, fn
-
-    def __call__(self, gan: BatchedGAN) -> None:
-        if gan.step % self.n == 0 or gan.step == 1:
-            self.fn(gan)
-
-
 class Snapshots:
     """A callback that keeps every run's samples from one fixed noise batch every ``every``
     steps (and at step 1): ``steps`` (T,) and ``samples`` (T, S, n, data_dim), for
     animations and metrics over training."""
 
     def __init__(self, every: int, n: int = 1000, seed: int = 0):
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be a positive integer, got {every!r}")
+        check_ints(every=every, minimum=1)
         self.every, self.n, self.seed = every, n, seed
         self.steps: list[int] = []
         self._samples: list[np.ndarray] = []

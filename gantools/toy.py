@@ -30,6 +30,14 @@ _ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
 }
 
 
+def check_ints(minimum: int, **values: Any) -> None:
+    """ValueError unless every value is an int (not a bool) >= minimum (0 or 1)."""
+    kind = "a positive" if minimum == 1 else "a non-negative"
+    for name, v in values.items():
+        if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
+            raise ValueError(f"{name} must be {kind} integer, got {v!r}")
+
+
 @dataclass(frozen=True)
 class ToyGANConfig:
     """Everything that defines a toy GAN run; override with ``dataclasses.replace``."""
@@ -50,14 +58,8 @@ class ToyGANConfig:
     seed: int = 0  # seeds the weights, the noise and the data stream
 
     def __post_init__(self):
-        for name in ("data_dim", "noise_dim", "hidden", "batch_size"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        for name in ("g_layers", "d_layers", "d_steps"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise ValueError(f"{name} must be a non-negative integer, got {v!r}")
+        check_ints(**{k: getattr(self, k) for k in ("data_dim", "noise_dim", "hidden", "batch_size")}, minimum=1)
+        check_ints(**{k: getattr(self, k) for k in ("g_layers", "d_layers", "d_steps")}, minimum=0)
         for name in ("lr_g", "lr_d"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
@@ -184,8 +186,7 @@ class ToyGAN:
         Returns:
             One dict per step: step, loss_D, D_real, D_fake, loss_G, D_fake_G.
         """
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+        check_ints(steps=steps, minimum=0)
         draw = data if callable(data) and not hasattr(data, "sample") else (lambda n, rng: data.sample(n, seed=rng))
         callbacks = list(callbacks)
         history = []
@@ -234,16 +235,17 @@ def kde(x: np.ndarray, bandwidth: float | None = None) -> GaussianMixture:
 
 
 class Every:
-    """Wrap a callback ``fn(gan, logs)`` so it runs on every n-th step (and step 1)."""
+    """Wrap a callback so it runs on every n-th step (and step 1): ``fn(gan, logs)`` for a
+    ToyGAN, ``fn(gan)`` for a :class:`~gantools.batched.BatchedGAN` (both count steps in
+    ``gan.step``)."""
 
-    def __init__(self, n: int, fn: Callable[[ToyGAN, dict], None]):
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"n must be a positive integer, got {n!r}")
+    def __init__(self, n: int, fn: Callable[..., None]):
+        check_ints(n=n, minimum=1)
         self.n, self.fn = n, fn
 
-    def __call__(self, gan: ToyGAN, logs: dict) -> None:
-        if logs["step"] % self.n == 0 or logs["step"] == 1:
-            self.fn(gan, logs)
+    def __call__(self, gan, *args) -> None:
+        if gan.step % self.n == 0 or gan.step == 1:
+            self.fn(gan, *args)
 
 
 def stack_logs(history: list[dict[str, float]]) -> dict[str, np.ndarray]:
@@ -266,8 +268,7 @@ def fit_discriminator(
     ``gan.discriminator(x)`` then approximates D*(x) = p_data / (p_data + p_g).
     """
     cfg = cfg or ToyGANConfig(data_dim=getattr(p_data, "dim", 1))
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    check_ints(steps=steps, minimum=0)
     gan = ToyGAN(cfg)
     for _ in range(steps):
         logs = gan.update_D(
