@@ -164,19 +164,12 @@ class Adam:
         self.v = [torch.zeros_like(p) for p in self.params]
         self.t = 0
 
-    def _moments(self, grads, t):
-        b1, b2 = self.betas
-        m = [b1 * m + (1 - b1) * g for m, g in zip(self.m, grads, strict=True)]
-        v = [b2 * v + (1 - b2) * g * g for v, g in zip(self.v, grads, strict=True)]
-        return m, v, 1 - b1**t, 1 - b2**t
-
-    @torch.no_grad()
     def step(self, grads: Sequence[Tensor], lr_scale: float = 1.0) -> None:
-        self.t += 1
-        self.m, self.v, c1, c2 = self._moments(grads, self.t)
-        lr = self.lr * lr_scale
-        for p, m, v in zip(self.params, self.m, self.v, strict=True):
-            p -= lr * (m / c1) / ((v / c2).sqrt() + self.eps)
+        """One Adam step in place: the :meth:`lookahead` step, committed."""
+        with torch.no_grad():
+            new, (self.m, self.v, self.t) = self.lookahead(self.params, grads, lr_scale=lr_scale)
+            for p, q in zip(self.params, new, strict=True):
+                p.copy_(q)
 
     def lookahead(self, params: Sequence[Tensor], grads: Sequence[Tensor], state=None, lr_scale: float = 1.0):
         """(new params, state) after one step from ``state`` = (m, v, t) (default: the
@@ -251,6 +244,7 @@ class BatchedGAN:
         self.loss_G = GENERATOR_LOSSES[c.g_loss]
         self.loss_D = DISCRIMINATOR_LOSSES[c.d_loss]
         self.step = 0
+        self._total: int | None = None  # the step at which the learning rates reach lr_final
         self._mixtures: _Mixtures | None = None
 
     @property
@@ -313,8 +307,6 @@ class BatchedGAN:
         if self._total is None or self.cfg.lr_final == 1.0:
             return 1.0
         return 1.0 - (1.0 - self.cfg.lr_final) * min(self.step / max(self._total, 1), 1.0)
-
-    _total: int | None = None
 
     # -- Algorithm 1, batched --------------------------------------------------------------
     def update_D(self, real: Tensor) -> dict[str, Tensor]:
