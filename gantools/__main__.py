@@ -3,6 +3,11 @@
 Commands:
     student BOOK_DIR --out DIR   write the student edition (solutions removed) of every notebook
     grade NOTEBOOK               run a notebook and report each exercise: pass / fail / not attempted
+    train --model M --dataset D --steps N --out DIR [--resume] ...
+                                 train DCGAN or WGAN-GP on images (chapters 8 and 9)
+    sample DIR --n 64 --out grid.png
+                                 a sample grid from a trained run
+    evaluate DIR                 the run's metrics as JSON (chapter 10)
 
 Bad arguments print one line on stderr and exit with status 2.
 """
@@ -35,6 +40,108 @@ def cmd_grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from gantools.imagegan import TrainingDiverged, config_for, train
+
+    overrides = {k: getattr(args, k) for k in ("seed", "batch_size", "image_size", "log_every", "sample_every",
+                                               "amp") if getattr(args, k) is not None}
+    if args.compile:
+        overrides["compile"] = True
+    cfg = config_for(args.model, args.dataset, steps=args.steps, **overrides)
+    try:
+        t = train(cfg, args.out, device=args.device, resume=args.resume, ckpt_every=args.ckpt_every,
+                  progress=not args.no_progress, eval_every=args.eval_every)
+    except TrainingDiverged as e:
+        print(f"python -m gantools train: {e}", file=sys.stderr)
+        return 1
+    finally:
+        import torch.distributed as dist
+
+        if dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()
+    if t.rank == 0:
+        print(f"trained {cfg.model} on {cfg.dataset} to step {t.step} in {t.elapsed:.1f} s; wrote {args.out}")
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from gantools.imagegan import generate, load_generator, save_grid
+
+    g, _ = load_generator(args.run_dir)
+    save_grid(generate(g, args.n, seed=args.seed), args.out, nrow=args.nrow)
+    print(f"wrote {args.n} samples to {args.out}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from gantools.evaluation import evaluate_run
+
+    print(json.dumps(evaluate_run(args.run_dir, n=args.n, seed=args.seed), indent=2))
+    return 0
+
+
+def _positive(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return v
+
+
+def _nonnegative(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return v
+
+
+def _add_train(sub) -> None:
+    from gantools.imagedata import DATASETS
+    from gantools.imagegan import AMP_MODES, MODELS
+
+    p = sub.add_parser("train", help="train DCGAN or WGAN-GP on images (chapters 8 and 9)")
+    p.add_argument("--model", required=True, choices=MODELS, help="dcgan or wgan-gp")
+    p.add_argument("--dataset", required=True, choices=DATASETS,
+                   help="digits (offline), mnist, fashion-mnist or cifar10 (downloaded by torchvision)")
+    p.add_argument("--steps", required=True, type=_positive, help="generator steps to train to")
+    p.add_argument("--out", required=True, help="run directory (checkpoint.pt, metrics.jsonl, samples/)")
+    p.add_argument("--ckpt-every", type=_positive, default=500, help="steps between checkpoints (default 500)")
+    p.add_argument("--seed", type=_nonnegative, help="seed of weights, noise and data order (default 0)")
+    p.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    p.add_argument("--batch-size", type=_positive, help="images per batch (default 64)")
+    p.add_argument("--image-size", type=_positive, help="image side in pixels (default 32)")
+    p.add_argument("--log-every", type=_positive, help="steps between metrics.jsonl lines (default 10)")
+    p.add_argument("--sample-every", type=_positive, help="steps between sample grids (default 100)")
+    p.add_argument("--amp", choices=AMP_MODES, help="mixed precision on GPU (default auto)")
+    p.add_argument("--compile", action="store_true", help="torch.compile the networks")
+    p.add_argument("--eval-every", type=_nonnegative, default=0,
+                   help="steps between Frechet-distance evaluations written to eval.jsonl (default 0: none)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("sample", help="write a sample grid of a trained run")
+    p.add_argument("run_dir", help="the run directory (from train --out)")
+    p.add_argument("--n", type=_positive, default=64, help="number of samples (default 64)")
+    p.add_argument("--out", required=True, help="the PNG file to write")
+    p.add_argument("--seed", type=_nonnegative, default=0, help="noise seed (default 0)")
+    p.add_argument("--nrow", type=_positive, default=8, help="images per row (default 8)")
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("evaluate", help="print a trained run's metrics as JSON")
+    p.add_argument("run_dir", help="the run directory (from train --out)")
+    p.add_argument("--n", type=_positive, default=1000, help="generated images to evaluate (default 1000)")
+    p.add_argument("--seed", type=_nonnegative, default=0, help="noise seed (default 0)")
+    p.set_defaults(func=cmd_evaluate)
+
+
 def build_parser() -> ArgumentParser:
     parser = ArgumentParser(prog="python -m gantools",
                             description="Tools for the book 'GANs from First Principles'.")
@@ -50,6 +157,7 @@ def build_parser() -> ArgumentParser:
     p.add_argument("notebook", help="the notebook to grade (.ipynb)")
     p.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell (default 600)")
     p.set_defaults(func=cmd_grade)
+    _add_train(sub)
     return parser
 
 
