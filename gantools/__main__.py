@@ -137,7 +137,8 @@ def _add_train(sub) -> None:
 
     p = sub.add_parser("evaluate", help="print a trained run's metrics as JSON")
     p.add_argument("run_dir", help="the run directory (from train --out)")
-    p.add_argument("--n", type=_positive, default=1000, help="generated images to evaluate (default 1000)")
+    p.add_argument("--n", type=_positive, default=800,
+                   help="generated images to evaluate (default 800; at most half the dataset)")
     p.add_argument("--seed", type=_nonnegative, default=0, help="noise seed (default 0)")
     p.set_defaults(func=cmd_evaluate)
 

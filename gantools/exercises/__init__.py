@@ -4,9 +4,12 @@ solution cell can ``assert check_...(answer)``."""
 
 from .adversarial_game import *  # noqa: F401,F403
 from .common import Result  # noqa: F401
+from .dcgan import *  # noqa: F401,F403
 from .dynamics import *  # noqa: F401,F403
+from .evaluation import *  # noqa: F401,F403
 from .jsd import *  # noqa: F401,F403
 from .mode_collapse import *  # noqa: F401,F403
 from .optimal_discriminator import *  # noqa: F401,F403
 from .saturation import *  # noqa: F401,F403
 from .wasserstein import *  # noqa: F401,F403
+from .wgan_gp import *  # noqa: F401,F403
