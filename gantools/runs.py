@@ -117,3 +117,17 @@ def animate_samples(run: Run, every: int = 1, interval: int = 400):
 
     update(0)
     return fig, update, len(shots)
+
+
+def regenerate_final_grid(run: Run):
+    """The run's last sample grid recomputed from ``generator.pt`` (its weights and the
+    stored fixed noise): a uint8 array to compare with the PNG the run wrote."""
+    import torch
+
+    from .checkpoint import safe_load
+    from .imagegan import grid_image, load_generator
+
+    g, _ = load_generator(run.path)
+    z = safe_load(os.path.join(run.path, "generator.pt"))["fixed_z"]
+    with torch.no_grad():
+        return grid_image(g(z))

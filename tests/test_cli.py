@@ -1,6 +1,7 @@
 """The command line: `python -m gantools student|grade`; bad arguments are one line on
 stderr and exit status 2, never a traceback."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -45,6 +46,17 @@ BAD = [
     ("grade", "missing.ipynb"),
     ("grade", "book/05_game_dynamics.ipynb", "--timeout", "soon"),
     ("grade", "book/05_game_dynamics.ipynb", "--timeout", "0"),
+    ("train", "--model", "dcgan", "--dataset", "digits", "--out", "x"),                       # --steps missing
+    ("train", "--model", "vae", "--dataset", "digits", "--steps", "5", "--out", "x"),
+    ("train", "--model", "dcgan", "--dataset", "svhn", "--steps", "5", "--out", "x"),
+    ("train", "--model", "dcgan", "--dataset", "digits", "--steps", "0", "--out", "x"),
+    ("train", "--model", "dcgan", "--dataset", "digits", "--steps", "many", "--out", "x"),
+    ("train", "--model", "dcgan", "--dataset", "digits", "--steps", "5", "--out", "x", "--ckpt-every", "-1"),
+    ("train", "--model", "dcgan", "--dataset", "digits", "--steps", "5", "--out", "x", "--device", "tpu"),
+    ("train", "--model", "dcgan", "--dataset", "digits", "--steps", "5", "--out", "README.md"),  # not a directory
+    ("sample", "no_such_run", "--out", "g.png"),
+    ("sample", "book", "--n", "0", "--out", "g.png"),
+    ("evaluate", "no_such_run"),
 ]
 
 
@@ -87,3 +99,25 @@ def test_grade_reports_each_exercise(tmp_path):
     rows = [ln.split()[:3] for ln in r.stdout.splitlines() if ln.startswith("3.")]
     assert rows == [["3.1", "check_disjoint_jsd", "pass"], ["3.2", "check_disjoint_jsd", "not"]]
     assert r.stdout.strip().splitlines()[-1] == "2 checks: 1 pass, 0 fail, 1 not attempted"
+
+
+def test_train_sample_evaluate_end_to_end(tmp_path):
+    run = tmp_path / "run"
+    r = gantools("train", "--model", "wgan-gp", "--dataset", "digits", "--steps", "4", "--out", str(run),
+                 "--ckpt-every", "2", "--sample-every", "2", "--no-progress", "--seed", "1")
+    assert r.returncode == 0, r.stderr
+    assert "trained wgan-gp on digits to step 4" in r.stdout
+    assert sorted(p.name for p in run.glob("*")) == ["checkpoint.pt", "config.json", "generator.pt", "metrics.jsonl",
+                                                    "run.json", "samples"]
+    assert json.loads((run / "run.json").read_text())["command"].startswith("python -m gantools train --model wgan-gp")
+    again = gantools("train", "--model", "wgan-gp", "--dataset", "digits", "--steps", "4", "--out", str(run))
+    assert again.returncode == 2 and "--resume" in again.stderr  # never overwrites a run
+    for name in ("a.png", "b.png"):
+        r = gantools("sample", str(run), "--n", "16", "--out", str(tmp_path / name))
+        assert r.returncode == 0, r.stderr
+    assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()  # deterministic
+    r = gantools("evaluate", str(run), "--n", "100")
+    assert r.returncode == 0, r.stderr
+    metrics = json.loads(r.stdout)
+    assert metrics["model"] == "wgan-gp" and metrics["n"] == 100 and metrics["fd"] > metrics["fd_real"] > 0
+    assert sum(metrics["class_counts"]) == 100 and 0 <= metrics["precision"] <= 1
