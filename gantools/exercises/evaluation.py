@@ -1,3 +1,159 @@
-"""Checks for chapter evaluation (written with the chapter)."""
+"""Checks for chapter 10, Evaluating GANs.
 
-__all__: list[str] = []
+- :func:`check_fd_1d`: the Fréchet distance between N(0, 1) and N(1, 2²).
+- :func:`check_frechet_distance`: a student's ``frechet_distance(mu1, s1, mu2, s2)``, compared
+  with :func:`gantools.metrics.frechet_distance` on commuting and non-commuting covariances.
+- :func:`check_is_k_classes`: the Inception Score of confident predictions spread evenly over
+  k = 4 of 10 classes.
+- :func:`check_is_half_unsure`: the Inception Score when half of the images are confident and
+  the other half get a uniform p(y|x).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import linalg
+
+from ..metrics import frechet_distance as _reference_fd
+from .common import Result, call, check_number, not_attempted, report
+
+__all__ = ["check_fd_1d", "check_frechet_distance", "check_is_k_classes", "check_is_half_unsure"]
+
+
+def check_fd_1d(answer, quiet: bool = False) -> Result:
+    """Exercise 10.1: FD(N(0, 1), N(1, 4)) = (0 - 1)² + (1 - 2)² = 2 (variance 4, std 2)."""
+    return check_number(
+        answer, 2.0, 1e-6,
+        ok="FD = (mu1 - mu2)² + (sigma1 - sigma2)² = 1 + 1 = 2: the standard deviations, not the variances, "
+           "are subtracted.",
+        hint="In 1D, Tr(S1 + S2 - 2 (S1 S2)^(1/2)) = s1² + s2² - 2 s1 s2 = (s1 - s2)² with s the standard "
+             "deviations; add the squared difference of the means.",
+        known_wrong=(
+            (10.0, "You subtracted the variances: (1 - 4)² = 9. The covariance term is (sigma1 - sigma2)² with the "
+                   "standard deviations: N(1, 4) has sigma = 2."),
+            (1.0, "You have only one of the two terms: the means differ by 1 AND the standard deviations differ by 1."),
+            (math.sqrt(2), "sqrt(2) is the Fréchet (2-Wasserstein) distance itself; FD, as in FID, is its square."),
+            (6.0, "You forgot the cross term -2 (S1 S2)^(1/2) = -2 * 1 * 2: the trace term is 1 + 4 - 4 = 1."),
+            (3.0, "Tr(S1 + S2 - 2 (S1 S2)^(1/2)) = 1 + 4 - 2 * 2 = 1, not 2: the square root of S1 S2 = 4 is 2."),
+        ),
+        quiet=quiet,
+    )
+
+
+def _psd(rng: np.random.Generator, d: int) -> np.ndarray:
+    a = rng.standard_normal((d, d))
+    return a @ a.T / d + 0.1 * np.eye(d)
+
+
+def _fd_cases() -> list[tuple[str, tuple]]:
+    rng = np.random.default_rng(10)
+    s1, s2 = _psd(rng, 6), _psd(rng, 6)
+    return [
+        ("1D Gaussians N(0, 1) and N(1, 4)", (np.zeros(1), np.eye(1), np.ones(1), 4 * np.eye(1))),
+        ("diagonal covariances in 3D", (np.array([0.0, 1.0, -1.0]), np.diag([1.0, 4.0, 0.25]),
+                                         np.array([0.5, 1.0, 0.0]), np.diag([9.0, 1.0, 1.0]))),
+        ("non-commuting 6x6 covariances", (rng.standard_normal(6), s1, rng.standard_normal(6), s2)),
+    ]
+
+
+def _wrong_fds(mu1, s1, mu2, s2) -> dict[str, float]:
+    """Plausible wrong answers, each with the reason it is wrong."""
+    dm = float(np.sum((mu1 - mu2) ** 2))
+    tr = float(np.trace(s1) + np.trace(s2))
+    covmean = linalg.sqrtm(s1 @ s2).real
+    right = dm + tr - 2 * float(np.trace(covmean))
+    return {
+        "Tr(sqrt(S1) sqrt(S2)) equals Tr((S1 S2)^(1/2)) only when S1 and S2 commute; take the matrix square root "
+        "of the product S1 @ S2 (scipy.linalg.sqrtm)":
+            dm + tr - 2 * float(np.trace(linalg.sqrtm(s1).real @ linalg.sqrtm(s2).real)),
+        "np.sqrt takes the square root of each entry; the formula needs the matrix square root "
+        "(scipy.linalg.sqrtm) of S1 @ S2":
+            dm + tr - 2 * float(np.trace(np.sqrt(np.abs(s1 @ s2)))),
+        "S1 * S2 is the element-wise product; use the matrix product S1 @ S2":
+            dm + tr - 2 * float(np.trace(linalg.sqrtm(s1 * s2).real)),
+        "the cross term is -2 Tr((S1 S2)^(1/2)), with the factor 2": dm + tr - float(np.trace(covmean)),
+        "add the squared distance of the means, ||mu1 - mu2||²": right - dm,
+        "the mean term is the SQUARED distance ||mu1 - mu2||², not the distance": right - dm + math.sqrt(dm),
+        "FD is the squared Fréchet distance: do not take the square root": math.sqrt(max(right, 0.0)),
+    }
+
+
+def check_frechet_distance(frechet_distance, quiet: bool = False) -> Result:
+    """Exercise 10.2: ``frechet_distance(mu1, s1, mu2, s2)`` returns
+    ||mu1 - mu2||² + Tr(S1 + S2 - 2 (S1 S2)^(1/2)) as a real number."""
+    if frechet_distance is None:
+        not_attempted("frechet_distance")
+    for name, args in _fd_cases():
+        expected = _reference_fd(*args)
+        value, err = call(frechet_distance, *(a.copy() for a in args))
+        if err:
+            return report(False, "", f"On {name}: {err}", quiet)
+        if np.iscomplexobj(value):
+            return report(False, "", f"On {name} you returned a complex number {value!r}: take the real part of the "
+                          "matrix square root (its imaginary part is rounding error), as pytorch-fid does.", quiet)
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            return report(False, "", f"On {name}: return one number (a float), got {type(value).__name__}.", quiet)
+        tol = 1e-6 * max(1.0, abs(expected))
+        if abs(value - expected) <= tol:
+            continue
+        for why, w in _wrong_fds(*args).items():
+            if abs(value - w) <= tol and abs(w - expected) > tol:
+                return report(False, "", f"On {name} you returned {value:.6g}, expected {expected:.6g}: {why}.", quiet)
+        return report(False, "", f"On {name} you returned {value:.6g}, expected {expected:.6g}. Compute "
+                      "||mu1 - mu2||² + Tr(S1) + Tr(S2) - 2 Tr(sqrtm(S1 @ S2)).", quiet)
+    return report(True, "Your Fréchet distance matches gantools' on 1D, diagonal and non-commuting covariances.", "",
+                  quiet)
+
+
+K_CLASSES = 4  # exercise 10.3: the generator covers this many of the 10 classes
+
+
+def check_is_k_classes(answer, quiet: bool = False) -> Result:
+    """Exercise 10.3: confident one-hot predictions spread evenly over k = 4 of 10 classes
+    give IS = exp(log k) = k = 4."""
+    k = K_CLASSES
+    return check_number(
+        answer, float(k), 1e-6,
+        ok=f"IS = exp(H(p(y)) - E H(p(y|x))) = exp(log {k} - 0) = {k}: the score counts the classes the generator "
+           "covers evenly and confidently, whatever the number of classes that exist.",
+        hint="IS = exp(E_x KL(p(y|x) || p(y))). Here every p(y|x) is one-hot and p(y) is uniform on the 4 classes "
+             "used: what is the KL of a one-hot vector to that marginal?",
+        known_wrong=(
+            (10.0, "The score does not know that 10 classes exist: p(y) is the generator's own marginal, uniform "
+                   "over the 4 classes it produces, so KL(one-hot || p(y)) = log 4."),
+            (math.log(k), "log 4 is E_x KL(p(y|x) || p(y)), the mutual information; the Inception Score is its "
+                          "exponential."),
+            (1.0, "IS = 1 when every image gets the SAME prediction; here the predictions differ (4 classes)."),
+            (k / 10, "IS is not a coverage fraction: it is exp of a KL divergence, between 1 and the number of "
+                     "classes."),
+            (math.log(10) - math.log(k), "log(10/4) is the KL of the class histogram to uniform over 10 classes "
+                                         "(the mode-counting metric), not the Inception Score."),
+        ),
+        quiet=quiet,
+    )
+
+
+def check_is_half_unsure(answer, quiet: bool = False) -> Result:
+    """Exercise 10.4: half the images are confident (one-hot, classes uniform over 10), half
+    have uniform p(y|x); then p(y) is uniform and IS = exp(0.5 log 10 + 0.5 * 0) = sqrt(10)."""
+    return check_number(
+        answer, math.sqrt(10), 1e-4,
+        ok="p(y) is uniform, KL = log 10 for a confident image and 0 for an unsure one, so IS = exp(½ log 10) = "
+           "sqrt(10) ≈ 3.162: the score averages in log space, a geometric mean of the per-image exp(KL).",
+        hint="Compute p(y) first (the mix of the two halves), then E_x KL(p(y|x) || p(y)) as the average of the two "
+             "kinds of image, and only then take exp.",
+        known_wrong=(
+            (5.5, "You averaged exp(KL) over the images, (10 + 1)/2; the score averages the KL first and then takes "
+                  "exp: exp(½ log 10 + ½ · 0)."),
+            (5.0, "Half of the maximum is not right: the KL values are averaged in log space, so the score is the "
+                  "geometric mean sqrt(10 · 1)."),
+            (0.5 * math.log(10), "That is E_x KL(p(y|x) || p(y)); the Inception Score is its exponential."),
+            (10.0, "The unsure half has KL(uniform || p(y)) = 0 and pulls the average of the KL down to ½ log 10."),
+            (1.0, "The confident half has KL = log 10 > 0, so the score is above 1."),
+        ),
+        quiet=quiet,
+    )

@@ -1,0 +1,190 @@
+"""The chapter 8 exercise checks accept the reference answers, reject plausible wrong ones
+with a targeted hint, and raise NotImplementedError on the untouched starter code."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from gantools.dcgan import DCGANConfig, Discriminator, Generator, count_parameters
+from gantools.exercises.dcgan import (
+    GENERATOR_CASE,
+    TRANSPOSED_CASE,
+    check_bn_coupling,
+    check_generator_parameters,
+    check_overlap_counts,
+    check_transposed_size,
+    reference_overlap_counts,
+)
+
+
+def starter(*args):
+    raise NotImplementedError
+
+
+# -- 8.1 -----------------------------------------------------------------------------------
+def test_transposed_size_accepts_torch():
+    c = TRANSPOSED_CASE
+    layer = torch.nn.ConvTranspose2d(1, 1, c["kernel"], c["stride"], c["padding"])
+    h_out = layer(torch.zeros(1, 1, c["H"], c["H"])).shape[-1]
+    assert h_out == 20
+    assert check_transposed_size(h_out, quiet=True)
+
+
+@pytest.mark.parametrize("wrong,word", [
+    (2, "Conv2d formula"), (24, "before cropping"), (21, "exact factor"), (23, "(H - 1)s + 1"),
+    (28, "crops the output"), (22, "not p"), (19, "crop p pixels"),
+])
+def test_transposed_size_rejects(wrong, word):
+    r = check_transposed_size(wrong, quiet=True)
+    assert not r
+    assert word in r.message
+
+
+def test_transposed_size_starter():
+    with pytest.raises(NotImplementedError):
+        check_transposed_size(None, quiet=True)
+
+
+# -- 8.2 -----------------------------------------------------------------------------------
+def overlap_counts(kernel, stride, n):
+    """The reference solution of exercise 8.2: count i in 0..n-1 with 0 <= o - i*stride < kernel."""
+    o = np.arange((n - 1) * stride + kernel)[:, None]
+    i = np.arange(n)[None, :]
+    return ((o - i * stride >= 0) & (o - i * stride < kernel)).sum(1)
+
+
+def test_overlap_counts_accepts_reference():
+    assert check_overlap_counts(overlap_counts, quiet=True)
+    assert check_overlap_counts(lambda k, s, n: torch.tensor(overlap_counts(k, s, n)), quiet=True)
+    assert check_overlap_counts(lambda k, s, n: list(overlap_counts(k, s, n)), quiet=True)
+
+
+def test_reference_overlap_counts_closed_form():
+    """Away from the borders the counts alternate between floor(k/s) and ceil(k/s), and average k/s."""
+    for k, s in ((3, 2), (4, 2), (5, 3), (7, 3)):
+        c = reference_overlap_counts(k, s, 20)
+        inner = c[k:-k]
+        assert set(inner.tolist()) <= {k // s, -(-k // s)}
+        assert abs(c[k:k + s * 5].mean() - k / s) < 1e-12
+
+
+def _interior_constant(k, s, n):
+    return np.full((n - 1) * s + k, -(-k // s))
+
+
+def _no_border(k, s, n):
+    c = overlap_counts(k, s, n)
+    c[:k] = c[k]
+    c[-k:] = c[-k - 1]
+    return c
+
+
+def _no_gaps(k, s, n):
+    return np.maximum(overlap_counts(k, s, n), 1)
+
+
+@pytest.mark.parametrize("wrong,word", [
+    (lambda k, s, n: np.ones((n - k) // s + 1), "ordinary convolution"),
+    (lambda k, s, n: np.ones(n * s), "(n - 1)s + k"),
+    (_interior_constant, "not constant"),
+    (_no_border, "borders"),
+    (_no_gaps, "receive no input"),
+    (lambda k, s, n: overlap_counts(k, s, n)[::-1] + np.arange((n - 1) * s + k) % 2, "0 <= o - i·s < k"),
+    (lambda k, s, n: overlap_counts(k, s, n)[None], "1D array"),
+    (lambda k, s, n: "counts", "1D array"),
+    (lambda k, s, n: 1 / 0, "ZeroDivisionError"),
+])
+def test_overlap_counts_rejects(wrong, word):
+    r = check_overlap_counts(wrong, quiet=True)
+    assert not r
+    assert word in r.message
+
+
+@pytest.mark.parametrize("fn", [None, starter])
+def test_overlap_counts_starter(fn):
+    with pytest.raises(NotImplementedError):
+        check_overlap_counts(fn, quiet=True)
+
+
+# -- 8.3 -----------------------------------------------------------------------------------
+def test_generator_parameters_accepts_count():
+    g = Generator(DCGANConfig(**GENERATOR_CASE))
+    n = count_parameters(g)
+    assert n == 3_576_704
+    assert check_generator_parameters(n, quiet=True)
+
+
+def test_generator_parameters_wrong_values_are_real_counts():
+    """The known-wrong values are what the mistakes give, computed on the actual modules."""
+    g = Generator(DCGANConfig(**GENERATOR_CASE))
+    bn = [m for m in g.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    conv = [m for m in g.modules() if isinstance(m, torch.nn.ConvTranspose2d)]
+    no_bn = sum(m.weight.numel() for m in conv)
+    assert no_bn == 3_574_784
+    assert sum(m.running_mean.numel() + m.running_var.numel() for m in bn) == 1920
+    assert count_parameters(Discriminator(DCGANConfig(**{**GENERATOR_CASE, "ndf": 64}))) == 2_765_633
+
+
+@pytest.mark.parametrize("wrong,word", [
+    (3_574_784, "forgot batch norm"), (3_578_624, "buffers"), (3_576_704 + 963, "bias=False"),
+    (3_576_710, "output layer"), (3_574_784 // 16 + 1920, "16 weights"), (2_765_633, "discriminator"),
+    (3_000_000, "c_in·c_out·4·4"),
+])
+def test_generator_parameters_rejects(wrong, word):
+    r = check_generator_parameters(wrong, quiet=True)
+    assert not r
+    assert word in r.message
+
+
+def test_generator_parameters_starter():
+    with pytest.raises(NotImplementedError):
+        check_generator_parameters(None, quiet=True)
+
+
+# -- 8.4 -----------------------------------------------------------------------------------
+def _changed(norm, train):
+    torch.manual_seed(0)
+    d = Discriminator(DCGANConfig(channels=1, ndf=16, d_norm=norm)).train(train)
+    x = torch.randn(64, 1, 32, 32)
+    y = x.clone()
+    y[0] = torch.randn(1, 32, 32)
+    with torch.no_grad():
+        return int(((d(x) - d(y))[1:].abs() > 1e-6).sum())
+
+
+def test_bn_coupling_accepts_measured():
+    measured = {"batch_train": _changed("batch", True), "batch_eval": _changed("batch", False),
+                "layer_train": _changed("layer", True)}
+    assert measured == {"batch_train": 63, "batch_eval": 0, "layer_train": 0}
+    assert check_bn_coupling(measured, quiet=True)
+
+
+@pytest.mark.parametrize("wrong,word", [
+    ({"batch_train": 0, "batch_eval": 0, "layer_train": 0}, "mean and variance of the whole batch"),
+    ({"batch_train": 1, "batch_eval": 0, "layer_train": 0}, "every other image"),
+    ({"batch_train": 63, "batch_eval": 63, "layer_train": 0}, "running averages"),
+    ({"batch_train": 63, "batch_eval": 0, "layer_train": 63}, "its own mean"),
+    ([63, 0, 0], "dict"),
+])
+def test_bn_coupling_rejects(wrong, word):
+    r = check_bn_coupling(wrong, quiet=True)
+    assert not r
+    assert word in r.message
+
+
+@pytest.mark.parametrize("answer", [None, {"batch_train": None, "batch_eval": None, "layer_train": None},
+                                    {"batch_train": 63}])
+def test_bn_coupling_starter(answer):
+    with pytest.raises(NotImplementedError):
+        check_bn_coupling(answer, quiet=True)
+
+
+def test_conv_transpose_overlap_2d_is_outer_product():
+    """The 2D overlap of a square kernel is the outer product of the 1D counts (used in the chapter)."""
+    for k, p, op in ((3, 1, 1), (4, 1, 0)):
+        y = F.conv_transpose2d(torch.ones(1, 1, 6, 6), torch.ones(1, 1, k, k), stride=2, padding=p,
+                               output_padding=op)[0, 0]
+        c = torch.tensor(reference_overlap_counts(k, 2, 6), dtype=torch.float32)
+        full = torch.outer(c, c)
+        assert torch.equal(y, full[p:p + y.shape[0], p:p + y.shape[1]])

@@ -1,0 +1,210 @@
+"""The chapter 9 exercise checks accept the reference answers, reject plausible wrong ones
+with a targeted hint, and raise NotImplementedError on the untouched starter code."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from gantools import losses
+from gantools.exercises.wgan_gp import (
+    BN_BATCH,
+    BN_SCALE,
+    LINEAR_W,
+    check_bn_penalty,
+    check_gradient_penalty,
+    check_linear_penalty,
+    check_real_images_per_step,
+)
+
+
+def starter(*args):
+    raise NotImplementedError
+
+
+# -- 9.1 -----------------------------------------------------------------------------------
+def test_linear_penalty_accepts():
+    w = math.hypot(*LINEAR_W)
+    assert check_linear_penalty(10 * (w - 1) ** 2, quiet=True)
+    assert check_linear_penalty(22.5, quiet=True)
+
+
+def test_linear_penalty_matches_losses():
+    """The closed form is what gantools.losses.gradient_penalty computes for a linear critic."""
+    critic = nn.Linear(2, 1).double()
+    with torch.no_grad():
+        critic.weight.copy_(torch.tensor([LINEAR_W], dtype=torch.float64))
+    real, fake = torch.randn(50, 2, dtype=torch.float64), torch.randn(50, 2, dtype=torch.float64) + 3
+    gp = losses.gradient_penalty(critic, real, fake, generator=0, lam=10.0).item()
+    assert abs(gp - 22.5) < 1e-10, gp
+    assert check_linear_penalty(gp, quiet=True)
+
+
+@pytest.mark.parametrize("wrong,word", [
+    (15.0, "squares the deviation"), (2.25, "multiply by lambda"), (275.625, "not the squared norm"),
+    (62.5, "towards 1"), (12.5, "coordinate by coordinate"), (0.0, "only when"), (20.0, "||w|| = sqrt"),
+])
+def test_linear_penalty_rejects(wrong, word):
+    r = check_linear_penalty(wrong, quiet=True)
+    assert not r
+    assert word in r.message
+
+
+def test_linear_penalty_starter():
+    with pytest.raises(NotImplementedError):
+        check_linear_penalty(None, quiet=True)
+
+
+# -- 9.2 -----------------------------------------------------------------------------------
+def _interpolates(real, fake, eps):
+    e = eps.reshape(-1, *([1] * (real.dim() - 1)))
+    return (e * real.detach() + (1 - e) * fake.detach()).requires_grad_(True)
+
+
+def gradient_penalty(critic, real, fake, eps, lam=10.0):
+    """The reference solution of exercise 9.2."""
+    x_hat = _interpolates(real, fake, eps)
+    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+    norms = grad.reshape(len(x_hat), -1).norm(dim=1)
+    return lam * ((norms - 1) ** 2).mean()
+
+
+def test_gradient_penalty_accepts_reference():
+    assert check_gradient_penalty(gradient_penalty, quiet=True)
+
+
+def test_gradient_penalty_accepts_per_sample_loop():
+    def loop(critic, real, fake, eps, lam=10.0):
+        x_hat = _interpolates(real, fake, eps)
+        norms = []
+        for i in range(len(x_hat)):
+            (g,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+            norms.append(g[i].norm())
+        return lam * ((torch.stack(norms) - 1) ** 2).mean()
+
+    assert check_gradient_penalty(loop, quiet=True)
+
+
+def _variant(kind):
+    """A plausible wrong gradient_penalty (one per kind)."""
+    def fn(critic, real, fake, eps, lam=10.0):
+        e = eps.reshape(-1, *([1] * (real.dim() - 1)))
+        point = {"swap": (1 - e) * real + e * fake, "real": real, "fake": fake}.get(kind, e * real + (1 - e) * fake)
+        x_hat = point.detach().requires_grad_(True)
+        (g,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=kind != "no_graph")
+        g = g.reshape(len(x_hat), -1)
+        norms = g.norm(dim=1)
+        pen = lam * ((norms - 1) ** 2).mean()
+        wrong = {
+            "batch_norm": lambda: lam * (g.norm() - 1) ** 2,
+            "no_lambda": lambda: ((norms - 1) ** 2).mean(),
+            "no_square": lambda: lam * (norms - 1).abs().mean(),
+            "squared_norm": lambda: lam * ((norms ** 2 - 1) ** 2).mean(),
+            "sum": lambda: lam * ((norms - 1) ** 2).sum(),
+            "to_zero": lambda: lam * (norms ** 2).mean(),
+            "vector": lambda: lam * (norms - 1) ** 2,
+            "half_grad": lambda: pen.detach() + 0.5 * (pen - pen.detach()),  # right value, wrong weight gradient
+            "float": lambda: pen.item(),
+        }
+        return wrong[kind]() if kind in wrong else pen
+    return fn
+
+
+@pytest.mark.parametrize("kind,word", [
+    ("batch_norm", "one norm over the whole batch"),
+    ("no_lambda", "multiply by lambda"),
+    ("no_square", "square the deviation"),
+    ("squared_norm", "not the squared norm"),
+    ("sum", "do not sum"),
+    ("to_zero", "pulls the norm towards 1"),
+    ("swap", "eps weights the real sample"),
+    ("real", "not at the real samples"),
+    ("fake", "not at the fake samples"),
+    ("no_graph", "create_graph=True"),
+    ("half_grad", "gradient with respect to the critic's weights is not"),
+    ("vector", "scalar tensor"),
+    ("float", "scalar tensor"),
+])
+def test_gradient_penalty_rejects(kind, word):
+    r = check_gradient_penalty(_variant(kind), quiet=True)
+    assert not r
+    assert word in r.message
+
+
+def test_gradient_penalty_reports_errors():
+    r = check_gradient_penalty(lambda critic, real, fake, eps: critic(real, fake), quiet=True)
+    assert not r
+    assert "TypeError" in r.message
+    r = check_gradient_penalty(lambda critic, real, fake, eps: 2 * gradient_penalty(critic, real, fake, eps),
+                               quiet=True)
+    assert not r
+    assert "Interpolate with eps" in r.message
+
+
+@pytest.mark.parametrize("fn", [None, starter])
+def test_gradient_penalty_starter(fn):
+    with pytest.raises(NotImplementedError):
+        check_gradient_penalty(fn, quiet=True)
+
+
+# -- 9.3 -----------------------------------------------------------------------------------
+def test_images_per_step_accepts():
+    assert check_real_images_per_step(64 * 5, quiet=True)
+    assert check_real_images_per_step(32 * 5, batch_size=32, quiet=True)
+
+
+@pytest.mark.parametrize("wrong,word", [
+    (64, "n_critic = 5"), (640, "only the real"), (960, "interpolates"), (384, "draws no real"),
+    (5, "whole batch"), (100, "Count the critic's updates"),
+])
+def test_images_per_step_rejects(wrong, word):
+    r = check_real_images_per_step(wrong, quiet=True)
+    assert not r
+    assert word in r.message
+
+
+def test_images_per_step_starter():
+    with pytest.raises(NotImplementedError):
+        check_real_images_per_step(None, quiet=True)
+
+
+# -- 9.4 -----------------------------------------------------------------------------------
+def _bn_critic():
+    bn = nn.BatchNorm1d(1, affine=False).double().train()
+    return lambda x: BN_SCALE * bn(x[:, None])[:, 0] + 0.5
+
+
+def test_bn_penalty_matches_losses():
+    """One backward pass of the sum reports lambda (0 - 1)^2 = 10, whatever the batch."""
+    x = torch.tensor(BN_BATCH, dtype=torch.float64)
+    for fake in (x, torch.randn(4, dtype=torch.float64) * 7):
+        gp = losses.gradient_penalty(_bn_critic(), x, fake, generator=1, lam=10.0).item()
+        assert abs(gp - 10.0) < 1e-9, gp
+        assert check_bn_penalty(gp, quiet=True)
+
+
+def test_bn_own_gradient_differs():
+    """The per-sample own gradients are not zero: the known wrong answer is a real alternative."""
+    x = torch.tensor(BN_BATCH, dtype=torch.float64, requires_grad=True)
+    f = _bn_critic()(x)
+    own = torch.stack([torch.autograd.grad(f[i], x, retain_graph=True)[0][i] for i in range(4)])
+    pen = 10 * ((own.abs() - 1) ** 2).mean().item()
+    r = check_bn_penalty(pen, quiet=True)
+    assert not r
+    assert "own gradient" in r.message
+
+
+@pytest.mark.parametrize("wrong,word", [
+    (40.0, "identity"), (10 * (3 / math.sqrt(3.5 + 1e-5) - 1) ** 2, "constants"), (0.0, "zero penalty"),
+    (1.0, "lambda = 10"), (7.0, "sum_j BN(x)_j"),
+])
+def test_bn_penalty_rejects(wrong, word):
+    r = check_bn_penalty(wrong, quiet=True)
+    assert not r
+    assert word in r.message
+
+
+def test_bn_penalty_starter():
+    with pytest.raises(NotImplementedError):
+        check_bn_penalty(None, quiet=True)
