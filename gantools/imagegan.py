@@ -371,7 +371,9 @@ class ImageGANTrainer:
             ctx = torch.autocast(self.device.type, enabled=False) if self.amp_dtype == torch.float16 \
                 else self._autocast()
             with ctx:
-                gp = losses.gradient_penalty(self.d_plain, real.float(), fake.float(), generator=self.noise,
+                # eager D, neither DDP nor compiled: torch.compile cannot differentiate twice, and
+                # the penalty's parameter gradients reach DDP's hooks through the backward below
+                gp = losses.gradient_penalty(self.D, real.float(), fake.float(), generator=self.noise,
                                              lam=self.cfg.gp_weight)
         self.opt_d.zero_grad(set_to_none=True)
         self.scaler_d.scale(loss + gp).backward()
