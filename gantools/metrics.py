@@ -253,8 +253,12 @@ def _fraction_covered(points: np.ndarray, centres: np.ndarray, radii: np.ndarray
     inside = 0
     for s in range(0, points.shape[0], chunk):
         ps = points[s:s + chunk]
-        d2 = _squared_distances(ps, (ps**2).sum(1), centres, c2)  # (chunk, n_centres)
-        inside += int(np.any(d2 <= r2[None, :], axis=1).sum())
+        p2 = (ps**2).sum(1)
+        d2 = _squared_distances(ps, p2, centres, c2)  # (chunk, n_centres)
+        # |a|² - 2a.b + |b|² loses ~1e-16 (|a|² + |b|²) to rounding: without a matching
+        # tolerance a duplicated point can fall outside its own zero-radius ball
+        tol = 1e-12 * (p2[:, None] + c2[None, :])
+        inside += int(np.any(d2 <= r2[None, :] + tol, axis=1).sum())
     return inside / points.shape[0]
 
 

@@ -250,3 +250,14 @@ def test_class_coverage_bad_input():
         class_coverage(np.array([0.5, 1.0]), 3)
     with pytest.raises(ValueError, match="at least one prediction"):
         class_coverage(np.array([], dtype=int), 3)
+
+
+def test_precision_recall_with_duplicated_samples_is_exact():
+    """A 'memorising' generator: 4 copies of each of 100 real points. Every fake point's
+    k = 3 nearest others are its own copies (radius 0), so recall is exactly 100/800."""
+    from gantools.metrics import precision_recall
+
+    real = np.random.default_rng(5).normal(size=(800, 16)) * 7 + 3
+    fake = np.repeat(real[:100], 4, axis=0)
+    precision, recall = precision_recall(real, fake, k=3)
+    assert precision == 1.0 and abs(recall - 0.125) < 1e-12, (precision, recall)
