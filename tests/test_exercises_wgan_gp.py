@@ -13,7 +13,7 @@ from gantools.exercises.wgan_gp import (
     BN_SCALE,
     LINEAR_W,
     check_bn_penalty,
-    check_gradient_penalty,
+    check_interpolate_penalty,
     check_linear_penalty,
     check_real_images_per_step,
 )
@@ -71,7 +71,7 @@ def gradient_penalty(critic, real, fake, eps, lam=10.0):
 
 
 def test_gradient_penalty_accepts_reference():
-    assert check_gradient_penalty(gradient_penalty, quiet=True)
+    assert check_interpolate_penalty(gradient_penalty, quiet=True)
 
 
 def test_gradient_penalty_accepts_per_sample_loop():
@@ -83,7 +83,7 @@ def test_gradient_penalty_accepts_per_sample_loop():
             norms.append(g[i].norm())
         return lam * ((torch.stack(norms) - 1) ** 2).mean()
 
-    assert check_gradient_penalty(loop, quiet=True)
+    assert check_interpolate_penalty(loop, quiet=True)
 
 
 def _variant(kind):
@@ -127,16 +127,16 @@ def _variant(kind):
     ("float", "scalar tensor"),
 ])
 def test_gradient_penalty_rejects(kind, word):
-    r = check_gradient_penalty(_variant(kind), quiet=True)
+    r = check_interpolate_penalty(_variant(kind), quiet=True)
     assert not r
     assert word in r.message
 
 
 def test_gradient_penalty_reports_errors():
-    r = check_gradient_penalty(lambda critic, real, fake, eps: critic(real, fake), quiet=True)
+    r = check_interpolate_penalty(lambda critic, real, fake, eps: critic(real, fake), quiet=True)
     assert not r
     assert "TypeError" in r.message
-    r = check_gradient_penalty(lambda critic, real, fake, eps: 2 * gradient_penalty(critic, real, fake, eps),
+    r = check_interpolate_penalty(lambda critic, real, fake, eps: 2 * gradient_penalty(critic, real, fake, eps),
                                quiet=True)
     assert not r
     assert "Interpolate with eps" in r.message
@@ -145,7 +145,7 @@ def test_gradient_penalty_reports_errors():
 @pytest.mark.parametrize("fn", [None, starter])
 def test_gradient_penalty_starter(fn):
     with pytest.raises(NotImplementedError):
-        check_gradient_penalty(fn, quiet=True)
+        check_interpolate_penalty(fn, quiet=True)
 
 
 # -- 9.3 -----------------------------------------------------------------------------------

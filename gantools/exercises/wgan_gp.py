@@ -1,7 +1,7 @@
 """Checks for chapter 9, WGAN-GP on a GPU.
 
 - :func:`check_linear_penalty`: the gradient penalty of a linear critic f(x) = w·x + b.
-- :func:`check_gradient_penalty`: a student's ``gradient_penalty(critic, real, fake, eps, lam=10.0)``.
+- :func:`check_interpolate_penalty`: a student's ``gradient_penalty(critic, real, fake, eps, lam=10.0)``.
 - :func:`check_real_images_per_step`: the real images the critic sees per generator step.
 - :func:`check_bn_penalty`: the penalty that one backward pass reports for a batch-norm critic.
 """
@@ -16,7 +16,7 @@ from torch import nn
 from .. import losses
 from .common import Result, call, check_number, not_attempted, report
 
-__all__ = ["LINEAR_W", "BN_SCALE", "BN_BATCH", "check_linear_penalty", "check_gradient_penalty",
+__all__ = ["LINEAR_W", "BN_SCALE", "BN_BATCH", "check_linear_penalty", "check_interpolate_penalty",
            "check_real_images_per_step", "check_bn_penalty"]
 
 LAM = 10.0  # lambda, the penalty weight of Gulrajani et al.
@@ -97,7 +97,7 @@ def _penalty_variants(critic, real, fake, eps) -> dict[str, torch.Tensor]:
     }
 
 
-def check_gradient_penalty(gradient_penalty, quiet: bool = False) -> Result:
+def check_interpolate_penalty(gradient_penalty, quiet: bool = False) -> Result:
     """Exercise 9.2: ``gradient_penalty(critic, real, fake, eps)`` returns
     lam * mean_i (||grad f(x_hat_i)|| - 1)^2, x_hat_i = eps_i real_i + (1 - eps_i) fake_i, lam = 10,
     differentiable with respect to the critic's parameters. Compared with
