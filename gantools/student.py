@@ -11,6 +11,7 @@ exercise raises ``NotImplementedError``.
 from __future__ import annotations
 
 import copy
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -61,8 +62,10 @@ def student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 def make_student_edition(src_dir: str | Path, out_dir: str | Path) -> list[Path]:
     """Write the student edition of every notebook in ``src_dir`` to ``out_dir``.
 
-    Returns the written paths, sorted. Raises ValueError when ``src_dir`` holds no
-    notebook or when ``out_dir`` is ``src_dir`` (it would overwrite the originals).
+    Returns the written paths, sorted. The reference runs the GPU chapters display
+    (``src_dir/runs``) are copied along (``out_dir/runs``), so the student notebooks run
+    offline from ``out_dir`` too. Raises ValueError when ``src_dir`` holds no notebook or
+    when ``out_dir`` is ``src_dir`` (it would overwrite the originals).
     """
     src, out = Path(src_dir), Path(out_dir)
     if not src.is_dir():
@@ -86,4 +89,7 @@ def make_student_edition(src_dir: str | Path, out_dir: str | Path) -> list[Path]
         target = out / path.name
         nbformat.write(student, target)
         written.append(target)
+    if (src / "runs").is_dir():
+        shutil.copytree(src / "runs", out / "runs", dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("checkpoint.pt", ".tmp-*"))
     return written
