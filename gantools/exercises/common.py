@@ -81,3 +81,16 @@ def check_number(answer, expected: float, tol: float, ok: str, hint: str,
         if close(answer, value, tol) and not close(value, expected, tol):
             return report(False, ok, why, quiet)
     return report(close(answer, expected, tol), ok, hint, quiet)
+
+
+def interpolate_gradients(critic, real, fake, eps):
+    """Each interpolate's input gradient ``(N, D)`` of a critic (values only, no graph):
+    x̂ = eps·real + (1 − eps)·fake with one eps per sample, the ``grad_x f(x̂)`` rows that
+    every gradient-penalty variant starts from (chapters 4 and 9)."""
+    import torch
+
+    n = real.shape[0]
+    e = eps.reshape(n, *([1] * (real.dim() - 1)))
+    x = (e * real + (1 - e) * fake).detach().requires_grad_(True)
+    (g,) = torch.autograd.grad(critic(x).sum(), x)
+    return g.reshape(n, -1)

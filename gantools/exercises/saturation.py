@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from ..losses import gradient_penalty
-from .common import Result, call, check_number, not_attempted, report, to_float
+from .common import Result, call, check_number, interpolate_gradients, not_attempted, report, to_float
 
 __all__ = ["check_gradient_ratio", "check_logit_gradients", "check_gradient_penalty"]
 
@@ -143,15 +143,7 @@ def check_gradient_penalty(my_gradient_penalty, quiet: bool = False) -> Result:
 
 def _gp_variants(critic, real, fake, eps, lam) -> dict[str, float]:
     """Plausible wrong penalties, for targeted hints."""
-    n = real.shape[0]
-    e = eps.reshape(n, *([1] * (real.dim() - 1)))
-
-    def grads_at(x):
-        x = x.detach().requires_grad_(True)
-        (g,) = torch.autograd.grad(critic(x).sum(), x)
-        return g.reshape(n, -1)
-
-    g_hat = grads_at(e * real + (1 - e) * fake)
+    g_hat = interpolate_gradients(critic, real, fake, eps)
     norms = g_hat.norm(dim=1)
     return {
         "the penalty is (‖∇f‖ - 1)², not ‖∇f‖² (the 1-Lipschitz target is a norm of 1)": lam * (norms**2).mean().item(),
@@ -159,10 +151,10 @@ def _gp_variants(critic, real, fake, eps, lam) -> dict[str, float]:
         "the norm must be taken per sample, not over the whole batch's gradient":
             lam * ((g_hat.norm() - 1) ** 2).item(),
         "the weights are the other way round: x̂ = ε·real + (1 - ε)·fake":
-            lam * ((grads_at((1 - e) * real + e * fake).norm(dim=1) - 1) ** 2).mean().item(),
+            lam * ((interpolate_gradients(critic, real, fake, 1 - eps).norm(dim=1) - 1) ** 2).mean().item(),
         "evaluate the gradient at the interpolates x̂, not at the fakes":
-            lam * ((grads_at(fake).norm(dim=1) - 1) ** 2).mean().item(),
+            lam * ((interpolate_gradients(critic, real, fake, torch.zeros_like(eps)).norm(dim=1) - 1) ** 2).mean().item(),
         "evaluate the gradient at the interpolates x̂, not at the real samples":
-            lam * ((grads_at(real).norm(dim=1) - 1) ** 2).mean().item(),
+            lam * ((interpolate_gradients(critic, real, fake, torch.ones_like(eps)).norm(dim=1) - 1) ** 2).mean().item(),
         "take the mean of (‖∇f‖ - 1)², not the square of the mean": lam * ((norms.mean() - 1) ** 2).item(),
     }

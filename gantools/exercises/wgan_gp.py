@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from .. import losses
-from .common import Result, call, check_number, not_attempted, report
+from .common import Result, call, check_number, interpolate_gradients, not_attempted, report
 
 __all__ = ["LINEAR_W", "BN_SCALE", "BN_BATCH", "check_linear_penalty", "check_interpolate_penalty",
            "check_real_images_per_step", "check_bn_penalty"]
@@ -70,15 +70,7 @@ def _penalty_cases() -> list[tuple[str, nn.Module, torch.Tensor, torch.Tensor]]:
 
 def _penalty_variants(critic, real, fake, eps) -> dict[str, torch.Tensor]:
     """Plausible wrong penalties, with the hint for each (values only, no graph)."""
-    n = real.shape[0]
-    e = eps.reshape(n, *([1] * (real.dim() - 1)))
-
-    def grads(x):
-        x = x.detach().requires_grad_(True)
-        (g,) = torch.autograd.grad(critic(x).sum(), x)
-        return g.reshape(n, -1)
-
-    g = grads(e * real + (1 - e) * fake)
+    g = interpolate_gradients(critic, real, fake, eps)
     norms = g.norm(dim=1)
     return {
         "take the norm of each sample's gradient (grad.reshape(N, -1).norm(dim=1)), not one norm over the whole "
@@ -88,11 +80,11 @@ def _penalty_variants(critic, real, fake, eps) -> dict[str, torch.Tensor]:
         "use the norm ||grad||, not the squared norm ||grad||^2": LAM * ((norms ** 2 - 1) ** 2).mean(),
         "average over the batch (mean), do not sum": LAM * ((norms - 1) ** 2).sum(),
         "interpolate as x_hat = eps * real + (1 - eps) * fake (eps weights the real sample)":
-            LAM * ((grads((1 - e) * real + e * fake).norm(dim=1) - 1) ** 2).mean(),
+            LAM * ((interpolate_gradients(critic, real, fake, 1 - eps).norm(dim=1) - 1) ** 2).mean(),
         "evaluate the gradient at the interpolates x_hat, not at the real samples":
-            LAM * ((grads(real).norm(dim=1) - 1) ** 2).mean(),
+            LAM * ((interpolate_gradients(critic, real, fake, torch.ones_like(eps)).norm(dim=1) - 1) ** 2).mean(),
         "evaluate the gradient at the interpolates x_hat, not at the fake samples":
-            LAM * ((grads(fake).norm(dim=1) - 1) ** 2).mean(),
+            LAM * ((interpolate_gradients(critic, real, fake, torch.zeros_like(eps)).norm(dim=1) - 1) ** 2).mean(),
         "the penalty pulls the norm towards 1: (||grad|| - 1)^2, not ||grad||^2": LAM * (norms ** 2).mean(),
     }
 
