@@ -127,10 +127,21 @@ class TrainingDiverged(RuntimeError):
 def hardware(device: torch.device) -> dict:
     """What the run ran on, for ``run.json``."""
     info = {"device": str(device), "torch": torch.__version__, "python": platform.python_version(),
-            "cpu": platform.processor() or platform.machine(), "cpu_threads": torch.get_num_threads()}
+            "cpu": _cpu_name(), "cpu_threads": torch.get_num_threads()}
     if device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)
     return info
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _distributed() -> tuple[int, int]:
@@ -264,8 +275,6 @@ class ImageGANTrainer:
         if os.path.exists(self.ckpt_path) and not resume:
             raise ValueError(f"{self.out} already holds a run (checkpoint.pt); pass --resume to continue it "
                              "or choose another --out")
-        if self.rank == 0:
-            os.makedirs(os.path.join(self.out, "samples"), exist_ok=True)
 
     def _init_distributed(self) -> None:
         import torch.distributed as dist
@@ -408,6 +417,8 @@ class ImageGANTrainer:
     def train(self) -> ImageGANTrainer:
         """Train up to ``cfg.steps`` generator steps, checkpointing every ``ckpt_every``."""
         cfg = self.cfg
+        if self.rank == 0:  # created here, not earlier: a failed download leaves no empty run
+            os.makedirs(os.path.join(self.out, "samples"), exist_ok=True)
         if self.step == 0 and self.rank == 0:
             self.save_samples()
         bad_step = torch.full((), -1, device=self.device, dtype=torch.long)
