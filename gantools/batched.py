@@ -62,6 +62,8 @@ class BatchedGANConfig:
     data_dim: int = 2  # dimension of a data point x
     noise_dim: int = 2  # dimension of the noise z ~ N(0, noise_std^2 I)
     noise_std: float = 1.0  # standard deviation of each noise coordinate
+    latent_components: int = 0  # > 0: z from a mixture of this many Gaussians (a disconnected latent)
+    latent_component_std: float = 0.1  # std of each component; its means ~ N(0, I), all times noise_std
     g_hidden: int = 128  # width of the generator's hidden layers
     g_layers: int = 3  # hidden layers of the generator
     d_hidden: int = 128  # width of the discriminator's hidden layers
@@ -83,21 +85,35 @@ class BatchedGANConfig:
     minibatch_std: bool = False  # append the batch's mean feature std before D's last layer
     unroll_steps: int = 0  # Unrolled GAN: G's loss against D after k extra D steps
     ema: float = 0.0  # decay of an exponential moving average of G (0 = off; e.g. 0.999)
+    g_batchnorm: bool = False  # batch norm before each hidden nonlinearity of G (running stats when sampling)
+    bn_momentum: float = 0.05  # weight of the newest batch in batch norm's running statistics
+    d_maxout: int = 1  # > 1: D's hidden units are maxout units over this many linear pieces
+    init_std: float = 0.0  # > 0: weights ~ N(0, init_std^2) and biases 0; 0: nn.Linear's default
+    simultaneous: bool = False  # both players step from the same state (else D first, then G)
 
     def __post_init__(self):
-        names = ("data_dim", "noise_dim", "g_hidden", "d_hidden", "batch_size", "d_steps", "pack")
+        names = ("data_dim", "noise_dim", "g_hidden", "d_hidden", "batch_size", "d_steps", "pack", "d_maxout")
         check_ints(**{k: getattr(self, k) for k in names}, minimum=1)
-        check_ints(**{k: getattr(self, k) for k in ("g_layers", "d_layers", "unroll_steps")}, minimum=0)
+        check_ints(**{k: getattr(self, k) for k in ("g_layers", "d_layers", "unroll_steps", "latent_components")},
+                   minimum=0)
         for name in ("lr_g", "lr_d", "noise_std"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
-        for name in ("gp_weight", "r1_weight"):
+        for name in ("gp_weight", "r1_weight", "init_std"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
         if not 0 < self.lr_final <= 1:
             raise ValueError(f"lr_final must be in (0, 1], got {self.lr_final!r}")
         if not 0 <= self.ema < 1:
             raise ValueError(f"ema must be in [0, 1), got {self.ema!r}")
+        if not self.latent_component_std > 0:
+            raise ValueError(f"latent_component_std must be positive, got {self.latent_component_std!r}")
+        if not 0 < self.bn_momentum <= 1:
+            raise ValueError(f"bn_momentum must be in (0, 1], got {self.bn_momentum!r}")
+        if self.g_batchnorm and self.ema:
+            raise ValueError("ema is not supported with g_batchnorm (the running statistics are not averaged)")
+        if self.simultaneous and (self.unroll_steps or self.d_steps != 1):
+            raise ValueError("simultaneous updates take one D step per G step and no unrolling")
         for name in ("g_activation", "d_activation"):
             if getattr(self, name) not in _ACTIVATIONS:
                 raise ValueError(f"unknown {name} {getattr(self, name)!r}; choose one of {sorted(_ACTIVATIONS)}")
@@ -114,16 +130,23 @@ class BatchedGANConfig:
 
 
 # -- batched building blocks -----------------------------------------------------------
-def init_mlp(sizes: Sequence[int], seeds: Sequence[int], salt: int) -> Params:
+def init_mlp(sizes: Sequence[int], seeds: Sequence[int], salt: int, pieces: int = 1,
+             init_std: float = 0.0) -> Params:
     """Stacked MLP parameters, one run per seed, initialised like ``nn.Linear``
-    (W, b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))) from a generator seeded by (seed, salt),
-    so a run's initial weights depend only on its own seed."""
+    (W, b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))), or W ~ N(0, init_std^2) and b = 0 when
+    ``init_std`` > 0, from a generator seeded by (seed, salt), so a run's initial weights
+    depend only on its own seed. Hidden layers have ``pieces`` outputs per unit (maxout)."""
     params: Params = []
     per_run = []
+    last = len(sizes) - 2
     for s in seeds:
         g = torch.Generator().manual_seed(int(s) * 1_000_003 + salt)
         layers = []
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
+        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+            fan_out *= pieces if i < last else 1
+            if init_std:
+                layers.append([torch.randn(fan_in, fan_out, generator=g) * init_std, torch.zeros(1, fan_out)])
+                continue
             bound = 1.0 / math.sqrt(fan_in)
             layers.append([(torch.rand(fan_in, fan_out, generator=g) * 2 - 1) * bound,
                            (torch.rand(1, fan_out, generator=g) * 2 - 1) * bound])
@@ -134,10 +157,13 @@ def init_mlp(sizes: Sequence[int], seeds: Sequence[int], salt: int) -> Params:
 
 
 def mlp_forward(params: Params, x: Tensor, act: Callable[[Tensor], Tensor],
-                scales: Sequence[Tensor] | None = None, minibatch_std: bool = False) -> Tensor:
+                scales: Sequence[Tensor] | None = None, minibatch_std: bool = False,
+                norm: Callable[[int, Tensor], Tensor] | None = None, pieces: int = 1) -> Tensor:
     """x (S, n, in) -> (S, n, out) through the stacked layers. ``scales[i]`` (S,) divides
     layer i's weight (spectral normalisation); ``minibatch_std`` appends, before the last
-    layer, each run's mean over features of the across-batch std (Karras et al. 2018)."""
+    layer, each run's mean over features of the across-batch std (Karras et al. 2018);
+    ``norm(i, a)`` normalises hidden layer i's pre-activations (batch norm); ``pieces`` > 1
+    makes the hidden units maxout units (Goodfellow et al. 2013) instead of ``act``."""
     last = len(params) - 1
     for i, (W, b) in enumerate(params):
         if scales is not None:
@@ -147,8 +173,46 @@ def mlp_forward(params: Params, x: Tensor, act: Callable[[Tensor], Tensor],
             x = torch.cat([x, spread[:, None, None].expand(-1, x.shape[1], 1)], dim=2)
         x = torch.baddbmm(b, x, W)  # (S, n, out)
         if i < last:
-            x = act(x)
+            if norm is not None:
+                x = norm(i, x)
+            if pieces > 1:
+                s, n, _ = x.shape
+                x = x.view(s, n, -1, pieces).amax(dim=3)  # (S, n, out / pieces)
+            else:
+                x = act(x)
     return x
+
+
+class BatchNorm:
+    """Per-run batch norm of G's hidden layers (Ioffe & Szegedy 2015): a learned scale and
+    shift per unit; batch statistics in training, running averages when sampling."""
+
+    def __init__(self, runs: int, width: int, layers: int, momentum: float, eps: float = 1e-5):
+        self.params: Params = [[torch.ones(runs, 1, width, requires_grad=True),
+                                torch.zeros(runs, 1, width, requires_grad=True)] for _ in range(layers)]
+        self.mean = [torch.zeros(runs, 1, width) for _ in range(layers)]
+        self.var = [torch.ones(runs, 1, width) for _ in range(layers)]
+        self.momentum, self.eps = momentum, eps
+        self.batch_stats = False  # True inside training steps
+        self.update = False  # True in the one G forward per step that updates the running stats
+
+    def __call__(self, i: int, a: Tensor) -> Tensor:
+        if not self.batch_stats:
+            scale, shift = self.eval_affine(i)
+            return a * scale + shift
+        mu, var = a.mean(1, keepdim=True), a.var(1, keepdim=True, unbiased=False)  # (S, 1, H)
+        if self.update:
+            with torch.no_grad():
+                self.mean[i].lerp_(mu.detach(), self.momentum)
+                self.var[i].lerp_(var.detach(), self.momentum)
+        g, b = self.params[i]
+        return (a - mu) * (g / torch.sqrt(var + self.eps)) + b
+
+    def eval_affine(self, i: int) -> tuple[Tensor, Tensor]:
+        """Sampling-mode batch norm of layer i as a * scale + shift, each (S, 1, H)."""
+        g, b = self.params[i]
+        scale = g / torch.sqrt(self.var[i] + self.eps)
+        return scale, b - self.mean[i] * scale
 
 
 class Adam:
@@ -218,29 +282,41 @@ class BatchedGAN:
         seeds: one seed per run; it sets the run's initial weights. The noise and data
             streams come from one generator seeded by all seeds, so a run's trajectory
             also depends on which runs train beside it.
+        device: where the networks live and compute ("cuda" for a GPU). All random numbers
+            are drawn on the CPU and moved, so a seed means the same noise on any device.
     """
 
-    def __init__(self, cfg: BatchedGANConfig = BatchedGANConfig(), seeds: Iterable[int] = (0,)):
+    def __init__(self, cfg: BatchedGANConfig = BatchedGANConfig(), seeds: Iterable[int] = (0,),
+                 device: str | torch.device = "cpu"):
         self.cfg = cfg
+        self.device = torch.device(device)
         self.seeds = [int(s) for s in seeds]
         if not self.seeds:
             raise ValueError("seeds must name at least one run")
         c = cfg
         self.g_act, self.d_act = _ACTIVATIONS[c.g_activation], _ACTIVATIONS[c.d_activation]
-        self.G = init_mlp([c.noise_dim] + [c.g_hidden] * c.g_layers + [c.data_dim], self.seeds, salt=1)
+        self.G = init_mlp([c.noise_dim] + [c.g_hidden] * c.g_layers + [c.data_dim], self.seeds, salt=1,
+                          init_std=c.init_std)
         d_sizes = [c.data_dim * c.pack] + [c.d_hidden] * c.d_layers + [1]
-        self.D = init_mlp(d_sizes, self.seeds, salt=2)
+        self.D = init_mlp(d_sizes, self.seeds, salt=2, pieces=c.d_maxout, init_std=c.init_std)
+        self.bn = BatchNorm(len(self.seeds), c.g_hidden, c.g_layers, c.bn_momentum) if c.g_batchnorm else None
         if c.minibatch_std:  # the last layer gets one extra input feature
             W, b = self.D[-1]
             extra = torch.zeros(len(self.seeds), 1, 1)
             self.D[-1] = [torch.cat([W.detach(), extra], dim=1).requires_grad_(True), b]
-        self.opt_G = Adam(self.G, c.lr_g, c.betas)
+        self.opt_G = Adam(self.G + (self.bn.params if self.bn else []), c.lr_g, c.betas)
         self.opt_D = Adam(self.D, c.lr_d, c.betas)
+        if c.latent_components:  # kept on the CPU, where the noise is drawn
+            self.latent_means = torch.stack([torch.randn(c.latent_components, c.noise_dim,
+                                                         generator=torch.Generator().manual_seed(s * 1_000_003 + 3))
+                                             for s in self.seeds])  # (S, M, noise_dim)
         self.G_ema = [[p.detach().clone() for p in layer] for layer in self.G] if c.ema else None
         gen = torch.Generator().manual_seed(hash(tuple(self.seeds)) % (2**62))
         self.gen = gen  # the noise and data stream of training
         self._u = [torch.nn.functional.normalize(torch.randn(len(self.seeds), W.shape[2], generator=gen), dim=1)
                    for W, _ in self.D]  # power-iteration vectors (spectral norm)
+        if self.device.type != "cpu":
+            self._to_device()
         self.loss_G = GENERATOR_LOSSES[c.g_loss]
         self.loss_D = DISCRIMINATOR_LOSSES[c.d_loss]
         self.step = 0
@@ -251,10 +327,34 @@ class BatchedGAN:
     def runs(self) -> int:
         return len(self.seeds)
 
+    def _to_device(self) -> None:
+        """Move the networks, batch norm and optimiser state to ``self.device``."""
+        dev = self.device
+
+        def move(layers):
+            return [[p.detach().to(dev).requires_grad_(p.requires_grad) for p in layer] for layer in layers]
+
+        self.G, self.D = move(self.G), move(self.D)
+        if self.bn is not None:
+            self.bn.params = move(self.bn.params)
+            self.bn.mean = [m.to(dev) for m in self.bn.mean]
+            self.bn.var = [v.to(dev) for v in self.bn.var]
+        if self.G_ema is not None:
+            self.G_ema = [[p.to(dev) for p in layer] for layer in self.G_ema]
+        self._u = [u.to(dev) for u in self._u]
+        c = self.cfg
+        self.opt_G = Adam(self.G + (self.bn.params if self.bn else []), c.lr_g, c.betas)
+        self.opt_D = Adam(self.D, c.lr_d, c.betas)
+
+    def _real(self, n: int, gen: torch.Generator | None = None) -> Tensor:
+        """A batch of n data points per run from the training mixtures, on the device."""
+        return self._mixtures.sample(n, self.gen if gen is None else gen).to(self.device)
+
     # -- the two networks ----------------------------------------------------------------
     def generate(self, z: Tensor, params: Params | None = None) -> Tensor:
-        """G(z): (S, n, noise_dim) -> (S, n, data_dim)."""
-        return mlp_forward(self.G if params is None else params, z, self.g_act)
+        """G(z): (S, n, noise_dim) -> (S, n, data_dim) (batch norm: batch statistics inside a
+        training step, running statistics otherwise)."""
+        return mlp_forward(self.G if params is None else params, z, self.g_act, norm=self.bn)
 
     def _sigmas(self, params: Params, update: bool) -> list[Tensor] | None:
         """Each D weight's largest singular value, per run, by power iteration."""
@@ -277,12 +377,19 @@ class BatchedGAN:
         params = self.D if params is None else params
         s, n, d = x.shape
         x = x.reshape(s, n // self.cfg.pack, self.cfg.pack * d)  # (S, n/pack, pack*d)
-        return mlp_forward(params, x, self.d_act, self._sigmas(params, update_sn), self.cfg.minibatch_std)
+        return mlp_forward(params, x, self.d_act, self._sigmas(params, update_sn), self.cfg.minibatch_std,
+                           pieces=self.cfg.d_maxout)
 
     def noise(self, n: int, gen: torch.Generator | None = None) -> Tensor:
         """z ~ N(0, noise_std^2 I), (S, n, noise_dim), from ``gen`` (default: training's)."""
-        z = torch.randn(self.runs, n, self.cfg.noise_dim, generator=self.gen if gen is None else gen)
-        return z * self.cfg.noise_std if self.cfg.noise_std != 1.0 else z
+        gen = self.gen if gen is None else gen
+        z = torch.randn(self.runs, n, self.cfg.noise_dim, generator=gen)
+        if self.cfg.latent_components:
+            idx = torch.randint(self.cfg.latent_components, (self.runs, n), generator=gen)
+            mu = torch.gather(self.latent_means, 1, idx[..., None].expand(-1, -1, self.cfg.noise_dim))
+            z = mu + self.cfg.latent_component_std * z
+        z = z * self.cfg.noise_std if self.cfg.noise_std != 1.0 else z
+        return z.to(self.device)
 
     # -- losses --------------------------------------------------------------------------
     def _d_objective(self, params: Params, real: Tensor, fake: Tensor, update_sn: bool) -> tuple[Tensor, dict]:
@@ -296,7 +403,8 @@ class BatchedGAN:
             loss = loss + c.r1_weight / 2 * g.pow(2).sum(2).mean(1).sum() * c.pack
         if c.gp_weight:  # WGAN-GP: lambda E (||grad f(x_hat)||_2 - 1)^2 on interpolates
             s, n, d = real.shape
-            eps = torch.rand(s, n // c.pack, 1, 1, generator=self.gen).expand(-1, -1, c.pack, 1).reshape(s, n, 1)
+            eps = torch.rand(s, n // c.pack, 1, 1, generator=self.gen).to(self.device)
+            eps = eps.expand(-1, -1, c.pack, 1).reshape(s, n, 1)
             x_hat = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
             (g,) = torch.autograd.grad(self.critic(x_hat, params).sum(), x_hat, create_graph=True)
             norms = g.reshape(s, n // c.pack, c.pack * d).norm(dim=2)  # per packed input
@@ -327,23 +435,52 @@ class BatchedGAN:
         if c.unroll_steps:  # D after k differentiable Adam steps; gradients flow into G
             flat, state = [p for layer in self.D for p in layer], None
             for _ in range(c.unroll_steps):
-                real = self._mixtures.sample(c.batch_size, self.gen)
+                real = self._real(c.batch_size)
                 fake = self.generate(self.noise(c.batch_size))
                 layers = [flat[i:i + 2] for i in range(0, len(flat), 2)]
                 loss, _ = self._d_objective(layers, real, fake, update_sn=False)
                 grads = torch.autograd.grad(loss, flat, create_graph=True)
                 flat, state = self.opt_D.lookahead(flat, grads, state, self._lr_scale())
             D = [flat[i:i + 2] for i in range(0, len(flat), 2)]
-        out = self.critic(self.generate(self.noise(c.batch_size)), D)
+        out = self.critic(self._fakes(c.batch_size), D)
         loss = self.runs * self.loss_G(out)
         grads = torch.autograd.grad(loss, self.opt_G.params)
         self.opt_G.step(grads, self._lr_scale())
+        self._ema_update()
+        return {"D_fake_G": out.detach()}
+
+    def update_both(self, real: Tensor) -> dict[str, Tensor]:
+        """Simultaneous updates (the training loop of PacGAN's and ALI's code): one batch of
+        fakes, both players' gradients taken at the current state, then both step."""
+        # (1) D maximises log D(x) + log(1 - D(G(z))) and (2) G minimises its loss of D(G(z)),
+        # both at the same (D, G): neither sees the other's step of this iteration.
+        fake = self._fakes(real.shape[1])
+        d_loss, stats = self._d_objective(self.D, real, fake.detach(), update_sn=True)  # detach: D's step only
+        g_loss = self.runs * self.loss_G(self.critic(fake))
+        d_grads = torch.autograd.grad(d_loss, self.opt_D.params)
+        g_grads = torch.autograd.grad(g_loss, self.opt_G.params)
+        self.opt_D.step(d_grads, self._lr_scale())
+        self.opt_G.step(g_grads, self._lr_scale())
+        self._ema_update()
+        return stats
+
+    def _fakes(self, n: int) -> Tensor:
+        """G(z) for fresh noise, with gradients; the one G pass per step that moves batch
+        norm's running statistics."""
+        if self.bn is None:
+            return self.generate(self.noise(n))
+        self.bn.update = True
+        try:
+            return self.generate(self.noise(n))
+        finally:
+            self.bn.update = False
+
+    def _ema_update(self) -> None:
         if self.G_ema is not None:
             with torch.no_grad():
                 for e_layer, layer in zip(self.G_ema, self.G, strict=True):
                     for e, p in zip(e_layer, layer, strict=True):
-                        e.mul_(c.ema).add_(p.detach(), alpha=1 - c.ema)
-        return {"D_fake_G": out.detach()}
+                        e.mul_(self.cfg.ema).add_(p.detach(), alpha=1 - self.cfg.ema)
 
     def train(self, data: GaussianMixture | Sequence[GaussianMixture], steps: int,
               callbacks: Iterable[Callable[[BatchedGAN], None]] = ()) -> BatchedGAN:
@@ -358,13 +495,24 @@ class BatchedGAN:
         self._mixtures = _Mixtures(data, self.runs, self.cfg.data_dim)
         callbacks = list(callbacks)
         self._total = self.step + steps
+        if self.bn is not None:
+            self.bn.batch_stats = True  # batch statistics inside training steps (not in callbacks)
         for _ in range(steps):
-            for _ in range(self.cfg.d_steps):
-                self.update_D(self._mixtures.sample(self.cfg.batch_size, self.gen))
-            self.update_G()
+            if self.cfg.simultaneous:
+                self.update_both(self._real(self.cfg.batch_size))
+            else:
+                for _ in range(self.cfg.d_steps):
+                    self.update_D(self._real(self.cfg.batch_size))
+                self.update_G()
             self.step += 1
+            if self.bn is not None:
+                self.bn.batch_stats = False
             for cb in callbacks:
                 cb(self)
+            if self.bn is not None:
+                self.bn.batch_stats = True
+        if self.bn is not None:
+            self.bn.batch_stats = False
         return self
 
     # -- evaluation ------------------------------------------------------------------------
@@ -374,7 +522,7 @@ class BatchedGAN:
         EMA generator when ``cfg.ema`` is on and ``ema`` is True)."""
         z = self.noise(n, torch.Generator().manual_seed(seed))
         params = self.G_ema if (ema and self.G_ema is not None) else self.G
-        return self.generate(z, params).double().numpy()
+        return self.generate(z, params).double().cpu().numpy()
 
     def density_ratio(self, steps: int = 1000, data=None, **changes: Any) -> BatchedGAN:
         """A fresh per-sample BCE discriminator trained for ``steps`` Adam steps to tell
@@ -382,7 +530,8 @@ class BatchedGAN:
 
         Chapter 2's optimal discriminator is D* = p_data / (p_data + p_g), so its logit
         is log p_data(x) / p_g(x): the returned GAN's ``critic`` estimates that log-ratio.
-        ``changes`` override the ratio discriminator's config (e.g. ``d_hidden=128``).
+        ``changes`` override the ratio discriminator's config (e.g. ``d_hidden=128``, or
+        ``lr_final=0.01`` to let its learning rate decay over the ``steps``).
         """
         check_ints(steps=steps, minimum=1)
         if data is not None:
@@ -392,11 +541,17 @@ class BatchedGAN:
         plain = self.cfg.replace(pack=1, minibatch_std=False, spectral_norm=False, r1_weight=0.0,
                                  gp_weight=0.0, d_loss="bce", g_loss="non_saturating", unroll_steps=0,
                                  ema=0.0, lr_final=1.0).replace(**changes)
-        ratio = BatchedGAN(plain, seeds=[s + 7919 for s in self.seeds])
+        ratio = BatchedGAN(plain, seeds=[s + 7919 for s in self.seeds], device=self.device)
         ratio.gen.manual_seed(self.gen.initial_seed() + 1)
         ratio.G = [[p.detach().clone() for p in layer] for layer in (self.G_ema or self.G)]
+        ratio._mixtures = self._mixtures
+        ratio.bn = self.bn  # shared, in sampling mode: the ratio sees the generator as it samples
+        if plain.latent_components:
+            ratio.latent_means = self.latent_means
+        ratio._total = steps  # its learning rate decays to lr * lr_final (changes may set lr_final)
         for _ in range(steps):
-            ratio.update_D(self._mixtures.sample(plain.batch_size, ratio.gen))
+            ratio.update_D(ratio._real(plain.batch_size))
+            ratio.step += 1
         return ratio
 
     @torch.no_grad()
@@ -425,14 +580,14 @@ class BatchedGAN:
             r = ratio.critic(x)[..., 0]  # (S, chunk)
             if M is None:
                 M = torch.quantile(r, quantile, dim=1, keepdim=True) if quantile < 1 else r.max(1, keepdim=True).values
-            keep = torch.rand(r.shape, generator=gen) < torch.exp(r - M)
+            keep = torch.rand(r.shape, generator=gen).to(self.device) < torch.exp(r - M)
             for i in range(self.runs):
                 if counts[i] < n:
                     xi = x[i][keep[i]]
                     kept[i].append(xi)
                     counts[i] += len(xi)
             drawn += chunk
-        return np.stack([torch.cat(k)[:n].double().numpy() for k in kept])
+        return np.stack([torch.cat(k)[:n].double().cpu().numpy() for k in kept])
 
     @torch.no_grad()
     def d_logit(self, x: np.ndarray) -> np.ndarray:
@@ -441,8 +596,8 @@ class BatchedGAN:
             raise ValueError("d_logit scores single points; a packed D (pack > 1) scores tuples")
         if self.cfg.minibatch_std:
             raise ValueError("d_logit is undefined with minibatch_std: D's output depends on the batch")
-        t = torch.as_tensor(np.asarray(x, dtype=np.float32)).reshape(1, -1, self.cfg.data_dim)
-        return self.critic(t.expand(self.runs, -1, -1))[..., 0].double().numpy()
+        t = torch.as_tensor(np.asarray(x, dtype=np.float32)).reshape(1, -1, self.cfg.data_dim).to(self.device)
+        return self.critic(t.expand(self.runs, -1, -1))[..., 0].double().cpu().numpy()
 
 
 class Snapshots:
