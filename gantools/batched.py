@@ -30,6 +30,7 @@ Every fix for mode collapse in chapter 6 is an option of :class:`BatchedGANConfi
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 from collections.abc import Callable, Iterable, Sequence
@@ -90,9 +91,13 @@ class BatchedGANConfig:
     d_maxout: int = 1  # > 1: D's hidden units are maxout units over this many linear pieces
     init_std: float = 0.0  # > 0: weights ~ N(0, init_std^2) and biases 0; 0: nn.Linear's default
     simultaneous: bool = False  # both players step from the same state (else D first, then G)
+    d_fourier: int = 0  # > 0: D's input is [x, sin 2 pi B x, cos 2 pi B x] with this many random frequencies
+    d_fourier_max: float = 32.0  # their magnitudes are log-uniform in [1/4, d_fourier_max] cycles per unit
 
     def __post_init__(self):
         names = ("data_dim", "noise_dim", "g_hidden", "d_hidden", "batch_size", "d_steps", "pack", "d_maxout")
+        if self.d_fourier and not self.d_fourier_max > 0.25:
+            raise ValueError(f"d_fourier_max must be above 1/4, got {self.d_fourier_max!r}")
         check_ints(**{k: getattr(self, k) for k in names}, minimum=1)
         check_ints(**{k: getattr(self, k) for k in ("g_layers", "d_layers", "unroll_steps", "latent_components")},
                    minimum=0)
@@ -297,7 +302,7 @@ class BatchedGAN:
         self.g_act, self.d_act = _ACTIVATIONS[c.g_activation], _ACTIVATIONS[c.d_activation]
         self.G = init_mlp([c.noise_dim] + [c.g_hidden] * c.g_layers + [c.data_dim], self.seeds, salt=1,
                           init_std=c.init_std)
-        d_sizes = [c.data_dim * c.pack] + [c.d_hidden] * c.d_layers + [1]
+        d_sizes = [c.data_dim * c.pack * (1 + 2 * c.d_fourier)] + [c.d_hidden] * c.d_layers + [1]
         self.D = init_mlp(d_sizes, self.seeds, salt=2, pieces=c.d_maxout, init_std=c.init_std)
         self.bn = BatchNorm(len(self.seeds), c.g_hidden, c.g_layers, c.bn_momentum) if c.g_batchnorm else None
         if c.minibatch_std:  # the last layer gets one extra input feature
@@ -315,6 +320,13 @@ class BatchedGAN:
         self.gen = gen  # the noise and data stream of training
         self._u = [torch.nn.functional.normalize(torch.randn(len(self.seeds), W.shape[2], generator=gen), dim=1)
                    for W, _ in self.D]  # power-iteration vectors (spectral norm)
+        self._freqs = None  # random Fourier frequencies of D's input (S, pack*d, pack*d*F)
+        if c.d_fourier:
+            fan = c.data_dim * c.pack
+            g = torch.Generator().manual_seed(hash(tuple(self.seeds)) % (2**62) + 4)
+            direction = F.normalize(torch.randn(len(self.seeds), fan, fan * c.d_fourier, generator=g), dim=1)
+            log_r = torch.rand(len(self.seeds), 1, fan * c.d_fourier, generator=g)
+            self._freqs = direction * (0.25 * (4 * c.d_fourier_max) ** log_r)
         if self.device.type != "cpu":
             self._to_device()
         self.loss_G = GENERATOR_LOSSES[c.g_loss]
@@ -342,9 +354,34 @@ class BatchedGAN:
         if self.G_ema is not None:
             self.G_ema = [[p.to(dev) for p in layer] for layer in self.G_ema]
         self._u = [u.to(dev) for u in self._u]
+        if self._freqs is not None:
+            self._freqs = self._freqs.to(dev)
         c = self.cfg
         self.opt_G = Adam(self.G + (self.bn.params if self.bn else []), c.lr_g, c.betas)
         self.opt_D = Adam(self.D, c.lr_d, c.betas)
+
+    def subset(self, runs: Sequence[int]) -> BatchedGAN:
+        """A view of some runs (indices into ``seeds``) for sampling: the same tensors, sliced
+        along the run axis (no copy of the optimiser; do not train the view)."""
+        idx = torch.as_tensor(list(runs), dtype=torch.long)
+        view = copy.copy(self)
+        view.seeds = [self.seeds[i] for i in idx.tolist()]
+
+        def cut(layers):
+            return None if layers is None else [[p[idx.to(p.device)] for p in layer] for layer in layers]
+
+        view.G, view.D, view.G_ema = cut(self.G), cut(self.D), cut(self.G_ema)
+        view._u = [u[idx.to(u.device)] for u in self._u]
+        if self._freqs is not None:
+            view._freqs = self._freqs[idx.to(self._freqs.device)]
+        if self.cfg.latent_components:
+            view.latent_means = self.latent_means[idx]
+        if self.bn is not None:
+            view.bn = copy.copy(self.bn)
+            view.bn.params = cut(self.bn.params)
+            view.bn.mean = [m[idx.to(m.device)] for m in self.bn.mean]
+            view.bn.var = [v[idx.to(v.device)] for v in self.bn.var]
+        return view
 
     def _real(self, n: int, gen: torch.Generator | None = None) -> Tensor:
         """A batch of n data points per run from the training mixtures, on the device."""
@@ -377,6 +414,9 @@ class BatchedGAN:
         params = self.D if params is None else params
         s, n, d = x.shape
         x = x.reshape(s, n // self.cfg.pack, self.cfg.pack * d)  # (S, n/pack, pack*d)
+        if self._freqs is not None:  # random Fourier features: fine detail without deep nets
+            phase = 2 * math.pi * torch.bmm(x, self._freqs)  # (S, n/pack, pack*d*F)
+            x = torch.cat([x, torch.sin(phase), torch.cos(phase)], dim=2)
         return mlp_forward(params, x, self.d_act, self._sigmas(params, update_sn), self.cfg.minibatch_std,
                            pieces=self.cfg.d_maxout)
 
@@ -556,7 +596,7 @@ class BatchedGAN:
 
     @torch.no_grad()
     def rejection_sample(self, ratio: BatchedGAN, n: int = 2500, seed: int = 0, chunk: int = 20_000,
-                         max_candidates: int = 2_000_000, quantile: float = 1.0) -> np.ndarray:
+                         max_candidates: int = 10_000_000, quantile: float = 1.0) -> np.ndarray:
         """Discriminator rejection sampling (Azadi et al. 2019): draw x ~ p_g and keep it
         with probability min(1, exp(r(x) - M)), where r is ``ratio``'s estimate of
         log p_data(x) / p_g(x) and M its ``quantile`` over the first chunk of candidates
@@ -571,22 +611,28 @@ class BatchedGAN:
         counts = np.zeros(self.runs, dtype=int)
         M = None
         drawn = 0
-        params = self.G_ema or self.G
-        while counts.min() < n:
+        active = list(range(self.runs))
+        me, judge = self, ratio
+        while active:
             if drawn >= max_candidates:
                 raise RuntimeError(f"rejection sampling kept only {counts.min()} of {n} samples "
                                    f"from {max_candidates} candidates")
-            x = self.generate(self.noise(chunk, gen), params)
-            r = ratio.critic(x)[..., 0]  # (S, chunk)
+            x = me.generate(me.noise(chunk, gen), me.G_ema or me.G)
+            r = judge.critic(x)[..., 0]  # (active runs, chunk)
             if M is None:
                 M = torch.quantile(r, quantile, dim=1, keepdim=True) if quantile < 1 else r.max(1, keepdim=True).values
             keep = torch.rand(r.shape, generator=gen).to(self.device) < torch.exp(r - M)
-            for i in range(self.runs):
-                if counts[i] < n:
-                    xi = x[i][keep[i]]
-                    kept[i].append(xi)
-                    counts[i] += len(xi)
+            for j, i in enumerate(active):
+                xi = x[j][keep[j]]
+                kept[i].append(xi)
+                counts[i] += len(xi)
             drawn += chunk
+            done = [j for j, i in enumerate(active) if counts[i] >= n]
+            if done:  # carry on with the runs that still need samples only
+                left = [j for j in range(len(active)) if j not in done]
+                active = [active[j] for j in left]
+                me, M = me.subset(left), M[left]
+                judge = judge.subset(left) if hasattr(judge, "subset") else judge  # a per-point stand-in
         return np.stack([torch.cat(k)[:n].double().cpu().numpy() for k in kept])
 
     @torch.no_grad()

@@ -5,70 +5,134 @@ Protocol (Srivastava et al. 2017; Lin et al. 2018): 2,500 generated samples per 
 sample is high quality when within 3 standard deviations of its nearest mode; a mode is
 captured when it is the nearest mode of at least one high-quality sample. Ring: 8 modes
 on a circle of radius 1, std 0.01. Grid: 25 modes on {-4,-2,0,2,4}^2, std 0.05.
+
+Budgets: every trained row takes the same number of generator steps (:data:`STEPS`) with the
+same batch; a row's sampler (rejection, Langevin, ...) runs after training on the frozen
+generator and its cost is reported separately. Each row is scored with the connected-latent
+bound of :mod:`gantools.latent_bound` (the measured Lipschitz constant of every run).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import platform
 import re
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-import torch
+from scipy.stats import t as student_t
 
+from . import posthoc
 from .batched import BatchedGAN, BatchedGANConfig
 from .distributions import grid, ring
+from .latent_bound import disc_gap, hq_bound_shares, lipschitz_lower, lipschitz_upper, miss_profile
 from .metrics import mode_coverage
 
-# The networks every method shares: G and D are MLPs with 2 hidden layers of 64 units.
-BASE = BatchedGANConfig(g_hidden=64, d_hidden=64, g_layers=2, d_layers=2, batch_size=256, lr_final=0.05)
+STEPS = 4000  # generator steps of every trained row
+# The networks every row shares: G and D are MLPs with 2 hidden layers of 64 units.
+BASE = BatchedGANConfig(g_hidden=64, d_hidden=64, g_layers=2, d_layers=2, batch_size=128, lr_final=0.05)
+# Our recipe's generator: a tanh G of noise with std 3, learning rates 3e-3 (decayed to 5%).
+OURS = BASE.replace(g_activation="tanh", noise_std=3.0, lr_g=3e-3, lr_d=3e-3)
+# The density-ratio discriminator of rejection sampling, trained on the frozen generator: its
+# input gets 32 random Fourier features (frequencies log-uniform in 1/4..32 cycles per unit,
+# Tancik et al. 2020), so a small MLP can follow a log ratio that changes within a mode's std.
+RATIO = {"steps": 3000, "changes": (("d_hidden", 64), ("d_layers", 2), ("d_fourier", 32), ("lr_final", 0.01))}
+# The ratio of our previous recipe: a plain 3 x 128 MLP on x, constant learning rate.
+RATIO_MLP = {"steps": 3000, "changes": (("d_hidden", 128), ("d_layers", 3))}
+# PacGAN's "GAN" row, exactly as its code configures it (fjxmlzn/PacGAN, synthetic_data_experiments):
+# G 4 x 400 ReLU with batch norm, D 3 x 200 maxout (5 pieces), N(0, 0.02^2) weights, Adam 1e-4
+# with beta1 0.8, batch 100, simultaneous updates, 400 epochs of 1,000 steps = 400,000 steps.
+PACGAN_GAN = BatchedGANConfig(g_hidden=400, g_layers=4, d_hidden=200, d_layers=3, g_batchnorm=True, d_maxout=5,
+                              init_std=0.02, lr_g=1e-4, lr_d=1e-4, betas=(0.8, 0.999), batch_size=100,
+                              simultaneous=True, lr_final=1.0)
+PACGAN_STEPS = 400_000
+
+SAMPLERS = ("generator", "drs", "jacobian", "langevin")
 
 
 @dataclass(frozen=True)
 class Method:
-    """One row of the benchmark."""
+    """One row of the benchmark: a trained recipe and how its samples are drawn."""
 
-    config: BatchedGANConfig  # the recipe
-    steps: int  # generator steps (fewer for the methods whose step costs several)
-    rejection_steps: int = 0  # > 0: discriminator rejection sampling with this many ratio-D steps
-    ratio_changes: tuple[tuple[str, Any], ...] = ()  # config changes of the ratio discriminator
-    note: str = ""  # what the method changes
+    config: BatchedGANConfig  # the recipe (rows with the same config share one training)
+    sampler: str = "generator"  # generator | drs (rejection) | jacobian (rejection) | langevin
+    ratio: dict | None = None  # drs / langevin: {"steps": n, "changes": ((field, value), ...)}
+    keep: float = 0.8  # jacobian: the fraction of latent points (lowest ||dG/du||) kept
+    group: str = "baseline"  # baseline | ours | ablation | extra | escape
+    note: str = ""  # every setting that differs from the vanilla GAN (or from ours, for ablations)
+    steps: int = STEPS
+
+    def __post_init__(self):
+        if self.sampler not in SAMPLERS:
+            raise ValueError(f"unknown sampler {self.sampler!r}; choose one of {SAMPLERS}")
+        if self.sampler in ("drs", "langevin") and not self.ratio:
+            raise ValueError(f"the {self.sampler!r} sampler needs a ratio discriminator (ratio=...)")
 
 
-# Each fix changes one thing of the vanilla non-saturating GAN; the last row is the best
-# recipe we found (chapter 6 explains each ingredient).
+_WGAN = dict(g_loss="wasserstein", d_loss="wasserstein", gp_weight=10.0, d_steps=5, betas=(0.5, 0.9))
 METHODS: dict[str, Method] = {
-    "GAN (minimax)": Method(BASE.replace(g_loss="minimax"), 4000, note="the saturating loss of the original paper"),
-    "GAN (non-saturating)": Method(BASE, 4000, note="the vanilla GAN of chapter 4"),
-    "Unrolled GAN (k=5)": Method(BASE.replace(unroll_steps=5, batch_size=128), 1000,
-                                 note="G's loss against D five Adam steps ahead (batch 128: each step costs ~12)"),
-    "WGAN-GP": Method(BASE.replace(g_loss="wasserstein", d_loss="wasserstein", gp_weight=10.0, d_steps=5,
-                                   betas=(0.5, 0.9)), 1200, note="critic with gradient penalty, 5 critic steps"),
-    "PacGAN4": Method(BASE.replace(pack=4), 4000, note="D judges 4 samples at once"),
-    "Ours: tanh G + DRS": Method(BASE.replace(g_activation="tanh", noise_std=3.0, lr_g=3e-3, lr_d=3e-3), 8000,
-                                rejection_steps=3000, ratio_changes=(("d_hidden", 128), ("d_layers", 3)),
-                                note="tanh generator, noise std 3, lr 3e-3, discriminator rejection sampling"),
+    # Baselines: the vanilla GAN and the published fixes, each at the same 4,000 generator steps.
+    "GAN (non-saturating)": Method(BASE, note="the vanilla GAN of chapter 4"),
+    "GAN (minimax)": Method(BASE.replace(g_loss="minimax"), note="1 setting: the saturating generator loss"),
+    "Minibatch std": Method(BASE.replace(minibatch_std=True), note="1 setting: D sees the batch's feature spread"),
+    "PacGAN4": Method(BASE.replace(pack=4), note="1 setting: D judges 4 samples at once"),
+    "Unrolled GAN (k=5)": Method(BASE.replace(unroll_steps=5), note="1 setting: G's loss against D 5 Adam steps ahead"),
+    "WGAN-GP": Method(BASE.replace(**_WGAN), note="5 settings: both losses, penalty 10, 5 critic steps, Adam beta2 0.9"),
+    # Our recipe and one single-factor ablation per ingredient (each keeps all the others).
+    "Ours: tanh G + DRS": Method(OURS, "drs", RATIO, group="ours",
+                                note="4 settings (tanh G, noise std 3, both lr 3e-3) + rejection with a Fourier-feature ratio"),
+    "Ours without DRS": Method(OURS, group="ablation", note="ours, samples straight from the generator"),
+    "Ours with an MLP ratio": Method(OURS, "drs", RATIO_MLP, group="ablation",
+                                     note="ours, the ratio D a plain 3 x 128 MLP (our previous recipe's)"),
+    "Ours with ReLU G": Method(OURS.replace(g_activation="relu"), "drs", RATIO, group="ablation",
+                               note="ours with the vanilla ReLU generator"),
+    "Ours with noise std 1": Method(OURS.replace(noise_std=1.0), "drs", RATIO, group="ablation",
+                                    note="ours with the vanilla noise N(0, I)"),
+    "Ours with lr 1e-3": Method(OURS.replace(lr_g=1e-3, lr_d=1e-3), "drs", RATIO, group="ablation",
+                                note="ours with the vanilla learning rates"),
+    # The vanilla GAN with our sampler: does the rest of the recipe matter once the ratio is good?
+    "GAN (non-saturating) + DRS": Method(BASE, "drs", RATIO, group="extra",
+                                         note="the vanilla GAN, rejection with our Fourier-feature ratio"),
+    # Other ways around the connected-latent bound: a different latent measure, same budget.
+    "Ours, Jacobian rejection": Method(OURS, "jacobian", keep=0.8, group="escape",
+                                       note="keep the 80% of latent points with the smallest ||dG/du||"),
+    "Ours, latent Langevin": Method(OURS, "langevin", RATIO, group="escape",
+                                    note="Metropolis-adjusted Langevin on N(u) exp(r(G(u))), 100 steps of 0.01"),
+    "Ours, mixture latent": Method(OURS.replace(latent_components=100, latent_component_std=0.05), group="escape",
+                                   note="noise from 100 Gaussians (random means, std 0.05), no rejection"),
 }
 BEST = "Ours: tanh G + DRS"
+LANGEVIN = {"steps": 100, "step_size": 0.01}
 
-# Published rows: VEEGAN Table 1 (Srivastava et al. 2017) and PacGAN Table 1 (Lin et al.
-# 2018): (ring modes, ring HQ %, grid modes, grid HQ %), mean (± standard error).
+# Published rows (PacGAN Table 1, Lin et al. 2018; VEEGAN Table 1, Srivastava et al. 2017;
+# Azadi et al. 2019 for DRS, under their own protocol): (name, ring modes, ring HQ %, grid modes,
+# grid HQ %, budget), mean (± standard error) as printed.
 PUBLISHED = [
-    ("GAN (VEEGAN Table 1)", "1", "99.3", "3.3", "0.5"),
-    ("Unrolled GAN (VEEGAN)", "7.6", "35.6", "23.6", "16"),
-    ("VEEGAN", "8", "52.9", "24.6", "40"),
-    ("GAN (PacGAN Table 1)", "6.3±0.5", "98.2±0.2", "17.3±0.8", "94.8±0.7"),
-    ("PacGAN4", "7.8±0.1", "95.9±1.4", "24.8±0.2", "93.6±0.6"),
+    ("GAN (VEEGAN Table 1)", "1", "99.3", "3.3", "0.5", "—"),
+    ("Unrolled GAN (VEEGAN)", "7.6", "35.6", "23.6", "16", "—"),
+    ("VEEGAN", "8", "52.9", "24.6", "40", "—"),
+    ("GAN (PacGAN Table 1)", "6.3±0.5", "98.2±0.2", "17.3±0.8", "94.8±0.7", "400k steps, 4×400 BN G, 3×200 maxout D"),
+    ("ALI (PacGAN Table 1)", "—", "—", "24.1±0.4", "95.7±0.6", "400k steps"),
+    ("PacGAN4", "7.8±0.1", "95.9±1.4", "24.8±0.2", "93.6±0.6", "400k steps, 4×400 BN G, 3×200 maxout D"),
+    ("DRS (Azadi et al. 2019)", "—", "—", "24.8", "90", "their protocol"),
 ]
 N_SAMPLES = 2500
 # Rejection sampling bounds the ratio by its 99.9% quantile rather than its maximum: on the
-# grid a few spikes of the learned ratio cut the acceptance rate 5-10x, while the scores
-# barely change (chapter 6).
+# grid a few spikes of the learned ratio cut the acceptance rate 5-10x (chapter 6).
 REJECTION_QUANTILE = 0.999
+
+
+def mean_ci(values, level: float = 0.95) -> tuple[float, float]:
+    """Mean and the half-width of its Student-t confidence interval over seeds; (inf, nan) if
+    any value is inf (a run without one high-quality sample has KL = inf)."""
+    v = np.asarray(values, dtype=float)
+    if not np.all(np.isfinite(v)):
+        return float("inf"), float("nan")
+    if len(v) < 2:
+        return float(v.mean()), 0.0
+    return float(v.mean()), float(student_t.ppf(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
 
 
 def mean_se(values) -> tuple[float, float]:
@@ -79,107 +143,140 @@ def mean_se(values) -> tuple[float, float]:
     return float(v.mean()), (float(v.std(ddof=1) / np.sqrt(len(v))) if len(v) > 1 else 0.0)
 
 
-def run_method(name: str, cfg: BatchedGANConfig, steps: int, seeds: list[int], out: str | None = None,
-               rejection_steps: int = 0, ratio_changes=(), callbacks=()) -> tuple[dict, BatchedGAN]:
-    """Train len(seeds) ring runs and len(seeds) grid runs in one batch, draw 2,500
-    samples per run and score them; save them under ``out`` when given.
-
-    ``rejection_steps > 0`` draws the samples by discriminator rejection sampling with a
-    ratio discriminator trained that many steps on the final generator. Returns the
-    result dict (config, steps, wall time, per-run metrics) and the trained BatchedGAN.
-    """
-    targets = {"ring": ring(), "grid": grid()}
-    data = [targets["ring"]] * len(seeds) + [targets["grid"]] * len(seeds)
-    t0 = time.perf_counter()
-    gan = BatchedGAN(cfg, seeds=seeds + seeds).train(data, steps, callbacks)
-    plain = gan.sample(N_SAMPLES, seed=12345)  # (2 * n_seeds, 2500, 2)
-    x = plain
-    if rejection_steps:
-        ratio = gan.density_ratio(rejection_steps, **dict(ratio_changes))
-        x = gan.rejection_sample(ratio, N_SAMPLES, seed=12345, quantile=REJECTION_QUANTILE)
-    wall = time.perf_counter() - t0
-    result = {"config": asdict(cfg), "steps": steps, "rejection_steps": rejection_steps,
-              "ratio_changes": dict(ratio_changes), "wall_s": wall, "runs": {}}
-    if rejection_steps:
-        result["runs_without_rejection"] = {}
-    for i, target in enumerate(data):
-        which, seed = ("ring", seeds[i]) if i < len(seeds) else ("grid", seeds[i - len(seeds)])
-        if out is not None:
-            folder = os.path.join(out, which, slug(name))
-            os.makedirs(folder, exist_ok=True)
-            np.save(os.path.join(folder, f"seed{seed}.npy"), x[i].astype(np.float32))
-        result["runs"].setdefault(which, []).append(_score(x[i], target, seed))
-        if rejection_steps:
-            result["runs_without_rejection"].setdefault(which, []).append(_score(plain[i], target, seed))
-    return result, gan
-
-
-def _score(x: np.ndarray, target, seed: int) -> dict:
-    m = mode_coverage(x, target)
-    # the spread of the high-quality samples around their mode, in units of the data's std:
-    # sqrt(E|x - mu|^2 / (2 sigma^2)) is 1 for the data, below 1 for too-sharp modes
-    dev = x[m.high_quality] - target.means[m.nearest[m.high_quality]]
-    width = float(np.sqrt((dev**2).sum(1).mean() / 2) / target.stds[0]) if m.high_quality.any() else float("nan")
-    return {"seed": seed, "modes": m.modes_captured, "hq": m.hq_fraction, "kl": m.kl, "width": width}
-
-
 def slug(name: str) -> str:
     """A method's folder name: lower case, runs of other characters as one underscore."""
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
-def summary(result: dict, key: str = "runs") -> dict:
-    """Mean and standard error of modes, HQ %, KL and mode width, per target."""
+def training_groups(methods: dict[str, Method]) -> list[tuple[BatchedGANConfig, int, list[str]]]:
+    """Rows that share a trained generator (same config and steps), in first-seen order."""
+    groups: dict[tuple, list[str]] = {}
+    for name, m in methods.items():
+        groups.setdefault((m.config, m.steps), []).append(name)
+    return [(cfg, steps, names) for (cfg, steps), names in groups.items()]
+
+
+def draw(gan: BatchedGAN, m: Method, n: int = N_SAMPLES, seed: int = 12345, quick: bool = False,
+         ratios: dict | None = None) -> np.ndarray:
+    """Samples (S, n, 2) of every run of a trained ``gan`` by the row's sampler; ``ratios``
+    caches the trained ratio discriminators, so rows with the same ratio share it."""
+    if m.sampler == "generator":
+        return gan.sample(n, seed=seed)
+    if m.sampler == "jacobian":
+        return posthoc.jacobian_rejection(gan, n, keep=m.keep, seed=seed)
+    steps = min(m.ratio["steps"], 200) if quick else m.ratio["steps"]
+    ratios = {} if ratios is None else ratios
+    key = (steps, tuple(m.ratio["changes"]))
+    if key not in ratios:
+        ratios[key] = gan.density_ratio(steps, **dict(m.ratio["changes"]))
+    ratio = ratios[key]
+    if m.sampler == "drs":
+        return gan.rejection_sample(ratio, n, seed=seed, quantile=REJECTION_QUANTILE)
+    return posthoc.latent_langevin(gan, ratio, n, seed=seed, steps=10 if quick else LANGEVIN["steps"],
+                                   step_size=LANGEVIN["step_size"])
+
+
+def run_group(config: BatchedGANConfig, steps: int, rows: dict[str, Method], seeds: list[int],
+              out: str | None = None, quick: bool = False) -> dict[str, dict]:
+    """Train len(seeds) ring runs and len(seeds) grid runs of ``config`` in one batch, then
+    draw 2,500 samples per run for every row in ``rows`` (which share this generator), score
+    them and save them under ``out``. The first row's result also holds ``generator_runs``:
+    every run's generator alone, with its measured Lipschitz constants (lower: the largest
+    ||dG/du|| seen; upper: the certified product of norms) and its connected-latent bound
+    for each. Returns {row name: result dict}."""
+    targets = [ring()] * len(seeds) + [grid()] * len(seeds)
+    t0, c0 = time.perf_counter(), time.process_time()
+    gan = BatchedGAN(config, seeds=seeds + seeds).train(targets, steps)
+    train_s, train_cpu = time.perf_counter() - t0, time.process_time() - c0
+    gaussian = not config.latent_components
+    L_lo = lipschitz_lower(gan, targets, n=5000, pairs=200) if gaussian else np.full(gan.runs, np.nan)
+    L_hi = lipschitz_upper(gan) if gaussian else np.full(gan.runs, np.nan)
+    # the generator alone, scored against its connected-latent bound (every trained recipe)
+    plain = gan.sample(N_SAMPLES, seed=12345)
+    generator_runs: dict[str, list] = {}
+    for i, target in enumerate(targets):
+        which, seed = ("ring", seeds[i]) if i < len(seeds) else ("grid", seeds[i - len(seeds)])
+        r = score(plain[i], target, seed)
+        r.update(L_lower=float(L_lo[i]), L_upper=float(L_hi[i]))
+        if gaussian and r["hq"] > 0:
+            r["bound"] = hq_bound_shares(r["counts"], L_lo[i], disc_gap(target))
+            r["bound_certified"] = hq_bound_shares(r["counts"], L_hi[i], disc_gap(target))
+        generator_runs.setdefault(which, []).append(r)
+    results, ratios = {}, {}
+    for name, m in rows.items():
+        t1, c1 = time.perf_counter(), time.process_time()
+        x = plain if m.sampler == "generator" else draw(gan, m, quick=quick, ratios=ratios)
+        res = {"config": asdict(config), "steps": steps, "sampler": m.sampler, "ratio": m.ratio, "keep": m.keep,
+               "group": m.group, "note": m.note, "train_s": train_s, "train_cpu_s": train_cpu,
+               "shares_training_with": next(iter(rows)) if results else None,
+               "sample_s": time.perf_counter() - t1, "sample_cpu_s": time.process_time() - c1, "runs": {}}
+        for i, target in enumerate(targets):
+            which, seed = ("ring", seeds[i]) if i < len(seeds) else ("grid", seeds[i - len(seeds)])
+            if out is not None:
+                folder = os.path.join(out, which, slug(name))
+                os.makedirs(folder, exist_ok=True)
+                np.save(os.path.join(folder, f"seed{seed}.npy"), x[i].astype(np.float32))
+            r = generator_runs[which][i % len(seeds)] if m.sampler == "generator" else score(x[i], target, seed)
+            res["runs"].setdefault(which, []).append(r)
+        if not results:
+            res["generator_runs"] = generator_runs
+        results[name] = res
+    return results
+
+
+def score(x: np.ndarray, target, seed: int) -> dict:
+    """One run's metrics: modes, HQ fraction, KL, mode width, HQ samples per mode and where
+    the other samples are (fractions of all samples 3-6, 6-10 and > 10 stds from a mode)."""
+    m = mode_coverage(x, target)
+    # the spread of the high-quality samples around their mode, in units of the data's std:
+    # sqrt(E|x - mu|^2 / (2 sigma^2)) is 1 for the data, below 1 for too-sharp modes
+    dev = x[m.high_quality] - target.means[m.nearest[m.high_quality]]
+    width = float(np.sqrt((dev**2).sum(1).mean() / 2) / target.stds[0]) if m.high_quality.any() else float("nan")
+    return {"seed": seed, "modes": m.modes_captured, "hq": m.hq_fraction, "kl": m.kl, "width": width,
+            "counts": m.counts.tolist(), "miss": miss_profile(x, target)}
+
+
+def summary(result: dict) -> dict:
+    """Mean and 95% confidence half-width over seeds of modes, HQ %, KL and width, per target."""
     out = {}
-    for which, runs in result[key].items():
+    for which, runs in result["runs"].items():
         out[which] = {
-            "modes": mean_se([r["modes"] for r in runs]),
-            "hq_pct": mean_se([100 * r["hq"] for r in runs]),
-            "kl": mean_se([r["kl"] for r in runs]),
+            "modes": mean_ci([r["modes"] for r in runs]),
+            "hq_pct": mean_ci([100 * r["hq"] for r in runs]),
+            "kl": mean_ci([r["kl"] for r in runs]),
             # runs without a single high-quality sample have no width: average the others
-            "width": mean_se([r["width"] for r in runs if np.isfinite(r["width"])] or [float("nan")]),
+            "width": mean_ci([r["width"] for r in runs if np.isfinite(r["width"])] or [float("nan")]),
         }
     return out
 
 
 def fmt(ms: tuple[float, float], digits: int = 1) -> str:
-    return f"{ms[0]:.{digits}f}±{ms[1]:.{digits}f}"
+    return "inf" if not np.isfinite(ms[0]) else f"{ms[0]:.{digits}f}±{ms[1]:.{digits}f}"
 
 
 def table(results: dict[str, dict], n_seeds: int, published: bool = True) -> str:
-    """Our rows (mean ± standard error over seeds) and the published rows, as Markdown.
-    A method with rejection sampling gets a second row scored on its generator alone.
-    "width" is the spread of the high-quality samples around their modes in units of the
-    data's std (the data itself scores 0.97; below that, the modes are too sharp)."""
-    lines = ["| method | steps | ring modes /8 | ring HQ % | grid modes /25 | grid HQ % | width ring / grid | time (s) |",
-             "|---|---|---|---|---|---|---|---|"]
-
-    def row(name, s, steps, wall):
-        w = f"{s['ring']['width'][0]:.2f} / {s['grid']['width'][0]:.2f}" if "width" in s["ring"] else "—"
-        return (f"| {name} | {steps} | {fmt(s['ring']['modes'])} | {fmt(s['ring']['hq_pct'])} "
-                f"| {fmt(s['grid']['modes'])} | {fmt(s['grid']['hq_pct'])} | {w} | {wall} |")
-
+    """Our rows (mean ± 95% confidence half-width over seeds) and the published rows, as
+    Markdown. "train s" is the wall time of the row's training (shared by the rows that
+    sample one generator), "sample s" that of its sampler; both on the bench's machine."""
+    lines = ["| method | G steps | ring modes /8 | ring HQ % | ring KL | grid modes /25 | grid HQ % | grid KL "
+             "| train s | sample s |", "|---|---|---|---|---|---|---|---|---|---|"]
     for name, res in results.items():
         s = summary(res)
-        lines.append(row(f"{name} (ours, {n_seeds} seeds)", s, res["steps"], f"{res['wall_s']:.0f}"))
-        if "runs_without_rejection" in res:
-            lines.append(row(f"{name}, generator alone", summary(res, "runs_without_rejection"), res["steps"], "—"))
+        d_steps = res["config"]["d_steps"]
+        train = f"with {res['shares_training_with']}" if res.get("shares_training_with") else f"{res['train_s']:.0f}"
+        lines.append(f"| {name} | {res['steps']}" + (f" (×{d_steps} D)" if d_steps > 1 else "")
+                     + f" | {fmt(s['ring']['modes'])} | {fmt(s['ring']['hq_pct'])} | {fmt(s['ring']['kl'], 2)} "
+                     f"| {fmt(s['grid']['modes'])} | {fmt(s['grid']['hq_pct'])} | {fmt(s['grid']['kl'], 2)} "
+                     f"| {train} | {res['sample_s']:.0f} |")
     if published:
-        lines += ["| " + " | ".join(pub[:1] + ("—",) + pub[1:]) + " | — | — |" for pub in PUBLISHED]
+        lines += [f"| {p[0]} | {p[5]} | {p[1]} | {p[2]} | — | {p[3]} | {p[4]} | — | — | — |" for p in PUBLISHED]
     return "\n".join(lines)
-
-
-def print_table(results: dict[str, dict], n_seeds: int, total: float) -> None:
-    print(table(results, n_seeds))
-    print(f"\nTotal wall time: {total:.0f} s ({total / 60:.1f} min) on {torch.get_num_threads()} threads, "
-          f"{platform.processor() or platform.machine()}")
-
-
 
 
 DATA_DIR = os.path.join(os.path.dirname(__file__), "data")
 REFERENCE_JSON = os.path.join(DATA_DIR, "mode_collapse.json")
 REFERENCE_SAMPLES = os.path.join(DATA_DIR, "mode_collapse_seed0.npz")
+REFERENCE_CURVE = os.path.join(DATA_DIR, "mode_collapse_pacgan_curve.json")
 
 
 def save_reference(results: dict, out: str, dest: str = DATA_DIR) -> None:
@@ -197,6 +294,12 @@ def save_reference(results: dict, out: str, dest: str = DATA_DIR) -> None:
     os.replace(path_npz + ".tmp.npz", path_npz)
 
 
+def load_pacgan_curve(path: str = REFERENCE_CURVE) -> dict:
+    """The committed CPU learning curve of PacGAN's published GAN (``--pacgan-steps``)."""
+    with open(path) as f:
+        return json.load(f)
+
+
 def load_reference(dest: str = DATA_DIR) -> tuple[dict, dict[str, np.ndarray]]:
     """The committed full benchmark: (results as in results.json, seed-0 samples keyed
     ``"<ring|grid>/<method slug>"``, each (2500, 2))."""
@@ -205,3 +308,30 @@ def load_reference(dest: str = DATA_DIR) -> tuple[dict, dict[str, np.ndarray]]:
     with np.load(os.path.join(dest, os.path.basename(REFERENCE_SAMPLES))) as z:
         samples = {k: z[k] for k in z.files}
     return results, samples
+
+
+def pacgan_curve(steps: int, seeds: list[int], every: int = 1000, device: str = "cpu",
+                 callback=None, config: BatchedGANConfig = PACGAN_GAN) -> dict[str, Any]:
+    """PacGAN's published GAN configuration (:data:`PACGAN_GAN`) on the grid: the HQ fraction
+    and modes of 2,500 samples from fixed noise (sampling-mode batch norm, as PacGAN's
+    MetricLogger) every ``every`` steps and at the last. Returns {"steps", "hq" (T, S), "modes" (T, S),
+    "wall_s"}; ``callback(curve)`` after each evaluation (e.g. to save it)."""
+    target = grid()
+    gan = BatchedGAN(config, seeds=seeds, device=device)
+    curve: dict[str, Any] = {"steps": [], "hq": [], "modes": [], "wall_s": []}
+    t0 = time.perf_counter()
+
+    def record(g: BatchedGAN) -> None:
+        if g.step % every == 0 or g.step == steps:
+            x = g.sample(N_SAMPLES, seed=2333)
+            cov = [mode_coverage(xi, target) for xi in x]
+            curve["steps"].append(g.step)
+            curve["hq"].append([c.hq_fraction for c in cov])
+            curve["modes"].append([c.modes_captured for c in cov])
+            curve["wall_s"].append(time.perf_counter() - t0)
+            if callback is not None:
+                callback(curve)
+
+    gan.train(target, steps, callbacks=[record])
+    return curve
+

@@ -238,3 +238,87 @@ def test_a_learned_density_ratio_ranks_data_above_gaps():
         gan.density_ratio(steps=0)
     with pytest.raises(ValueError, match="needs the data"):
         BatchedGAN(SMALL, seeds=[0]).density_ratio(steps=5)
+
+
+# -- what PacGAN's published GAN needs: batch norm in G, maxout D, N(0, s^2) init, simultaneous steps
+PAC = SMALL.replace(g_batchnorm=True, d_maxout=3, init_std=0.02, simultaneous=True)
+
+
+def test_maxout_discriminator_takes_the_max_of_its_pieces():
+    gan = BatchedGAN(PAC, seeds=[0, 1])
+    W, b = gan.D[0]
+    assert W.shape == (2, 2, 16 * 3) and gan.D[1][0].shape == (2, 16, 16 * 3) and gan.D[-1][0].shape == (2, 16, 1)
+    assert torch.all(b == 0) and abs(W.std().item() - 0.02) < 0.005  # N(0, 0.02^2) weights, zero biases
+    x = torch.randn(2, 5, 2)
+    h = (torch.baddbmm(b, x, W)).view(2, 5, 16, 3).amax(3)
+    for W2, b2 in gan.D[1:-1]:
+        h = torch.baddbmm(b2, h, W2).view(2, 5, 16, 3).amax(3)
+    out = torch.baddbmm(gan.D[-1][1], h, gan.D[-1][0])
+    assert torch.allclose(gan.critic(x), out)
+
+
+def test_batch_norm_uses_batch_statistics_in_training_and_running_ones_when_sampling():
+    gan = BatchedGAN(PAC, seeds=[0, 1]).train(ring(), 3)
+    assert not gan.bn.batch_stats and not gan.bn.update
+    assert not torch.allclose(gan.bn.mean[0], torch.zeros_like(gan.bn.mean[0]))  # running stats moved
+    z = gan.noise(7, torch.Generator().manual_seed(0))
+    x1 = gan.generate(z)
+    x2 = gan.generate(torch.cat([z, z + 5], dim=1))[:, :7]  # sampling: each point on its own
+    assert torch.allclose(x1, x2, atol=1e-6)
+    gan.bn.batch_stats = True
+    x3 = gan.generate(torch.cat([z, z + 5], dim=1))[:, :7]  # training: the batch matters
+    assert not torch.allclose(x1, x3, atol=1e-3)
+
+
+def test_simultaneous_step_moves_g_against_the_old_discriminator():
+    gan = BatchedGAN(SMALL.replace(simultaneous=True), seeds=[0, 1])
+    gan._mixtures = __import__("gantools.batched", fromlist=["_Mixtures"])._Mixtures(ring(), 2, 2)
+    real = gan._real(32)
+    twin = BatchedGAN(SMALL.replace(simultaneous=True), seeds=[0, 1])
+    twin.gen.set_state(gan.gen.get_state())
+    D_before = [[p.detach().clone() for p in layer] for layer in gan.D]
+    gan.update_both(real)
+    # the twin takes G's step by hand against the D from before the step
+    fake = twin.generate(twin.noise(32))
+    loss = 2 * twin.loss_G(twin.critic(fake, D_before))
+    twin.opt_G.step(torch.autograd.grad(loss, twin.opt_G.params))
+    for la, lb in zip(gan.G, twin.G, strict=True):
+        for pa, pb in zip(la, lb, strict=True):
+            assert torch.allclose(pa, pb, atol=1e-6)
+    assert not torch.equal(gan.D[0][0], D_before[0][0])  # and D stepped too
+
+
+@pytest.mark.parametrize("changes, match", [
+    (dict(simultaneous=True, d_steps=2), "simultaneous updates take one D step"),
+    (dict(g_batchnorm=True, ema=0.99), "ema is not supported with g_batchnorm"),
+    (dict(latent_component_std=0.0), "latent_component_std must be positive, got 0.0"),
+    (dict(bn_momentum=1.5), "bn_momentum must be in"),
+    (dict(init_std=-0.1), "init_std must be >= 0, got -0.1"),
+    (dict(noise_std=-1.0), "noise_std must be positive, got -1.0"),
+    (dict(d_fourier=4, d_fourier_max=0.1), "d_fourier_max must be above 1/4, got 0.1"),
+])
+def test_new_options_reject_bad_values(changes, match):
+    with pytest.raises(ValueError, match=match):
+        SMALL.replace(**changes)
+
+
+def test_mixture_latent_clusters_the_noise_and_subsets_are_views():
+    cfg = SMALL.replace(latent_components=3, latent_component_std=0.01, noise_std=2.0)
+    gan = BatchedGAN(cfg, seeds=[0, 1, 2])
+    z = gan.noise(3000, torch.Generator().manual_seed(0))[1]  # (n, 2) of run 1
+    centres = 2.0 * gan.latent_means[1]
+    nearest = torch.cdist(z, centres).min(1).values
+    assert nearest.max() < 0.1  # every point within a few component stds of a centre
+    view = gan.subset([2, 0])
+    assert view.seeds == [2, 0] and torch.equal(view.G[0][0][0], gan.G[0][0][2])
+    z = gan.noise(5, torch.Generator().manual_seed(1))
+    assert torch.equal(view.generate(z[[2, 0]]), gan.generate(z)[[2, 0]])
+    assert torch.equal(view.latent_means, gan.latent_means[[2, 0]])
+
+
+def test_fourier_features_and_an_explicit_device():
+    gan = BatchedGAN(SMALL.replace(d_fourier=4), seeds=[0, 1], device="cpu")
+    assert gan.D[0][0].shape == (2, 2 * (1 + 8), 16)
+    gan._to_device()  # the path a GPU takes, run on the CPU
+    gan.train(grid(), 2)
+    assert np.all(np.isfinite(gan.sample(10)))
