@@ -5,8 +5,8 @@ Commands:
     grade NOTEBOOK               run a notebook and report each exercise: pass / fail / not attempted
     train --model M --dataset D --steps N --out DIR [--resume] ...
                                  train DCGAN or WGAN-GP on images (chapters 8 and 9)
-    sample DIR --n 64 --out grid.png
-                                 a sample grid from a trained run
+    sample DIR --n 64 --out grid.png|images.npy
+                                 a sample grid (or the raw images) from a trained run
     evaluate DIR                 the run's metrics as JSON (chapter 10)
 
 Bad arguments print one line on stderr and exit with status 2.
@@ -44,7 +44,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from gantools.imagegan import TrainingDiverged, config_for, train
 
     overrides = {k: getattr(args, k) for k in ("seed", "batch_size", "image_size", "log_every", "sample_every",
-                                               "amp") if getattr(args, k) is not None}
+                                               "amp", "channels_last") if getattr(args, k) is not None}
     if args.compile:
         overrides["compile"] = True
     cfg = config_for(args.model, args.dataset, steps=args.steps, **overrides)
@@ -65,10 +65,22 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
+    import os
+
+    import numpy as np
+
     from gantools.imagegan import generate, load_generator, save_grid
 
+    ext = os.path.splitext(args.out)[1].lower()
+    if ext not in (".png", ".npy"):
+        raise ValueError(f"--out must end in .png (a grid) or .npy (the raw array), got {args.out!r}")
     g, _ = load_generator(args.run_dir)
-    save_grid(generate(g, args.n, seed=args.seed), args.out, nrow=args.nrow)
+    images = generate(g, args.n, seed=args.seed)
+    if ext == ".npy":  # (N, C, H, W) float32 in [-1, 1]
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+        np.save(args.out, images.numpy())
+    else:
+        save_grid(images, args.out, nrow=args.nrow)
     print(f"wrote {args.n} samples to {args.out}")
     return 0
 
@@ -103,10 +115,10 @@ _positive, _nonnegative = _int_at_least(1), _int_at_least(0)
 
 def _add_train(sub) -> None:
     from gantools.imagedata import DATASETS
-    from gantools.imagegan import AMP_MODES, MODELS
+    from gantools.imagegan import AMP_MODES, model_names
 
     p = sub.add_parser("train", help="train DCGAN or WGAN-GP on images (chapters 8 and 9)")
-    p.add_argument("--model", required=True, choices=MODELS, help="dcgan or wgan-gp")
+    p.add_argument("--model", required=True, choices=model_names(), help=" or ".join(model_names()))
     p.add_argument("--dataset", required=True, choices=DATASETS,
                    help="digits (offline), mnist, fashion-mnist or cifar10 (downloaded by torchvision)")
     p.add_argument("--steps", required=True, type=_positive, help="generator steps to train to")
@@ -119,8 +131,12 @@ def _add_train(sub) -> None:
     p.add_argument("--image-size", type=_positive, help="image side in pixels (default 32)")
     p.add_argument("--log-every", type=_positive, help="steps between metrics.jsonl lines (default 10)")
     p.add_argument("--sample-every", type=_positive, help="steps between sample grids (default 100)")
-    p.add_argument("--amp", choices=AMP_MODES, help="mixed precision on GPU (default auto)")
-    p.add_argument("--compile", action="store_true", help="torch.compile the networks")
+    p.add_argument("--amp", choices=AMP_MODES,
+                   help="mixed precision, on a GPU or a CPU: bf16, fp16 (with gradient scaling) or off; "
+                        "default auto: bf16/fp16 on a GPU, off on a CPU")
+    p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
+                   help="channels_last memory format (default: on with CUDA, off on a CPU)")
+    p.add_argument("--compile", action="store_true", help="torch.compile the networks (needs a C++ compiler on a CPU)")
     p.add_argument("--eval-every", type=_nonnegative, default=0,
                    help="steps between Frechet-distance evaluations written to eval.jsonl (default 0: none)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -129,7 +145,8 @@ def _add_train(sub) -> None:
     p = sub.add_parser("sample", help="write a sample grid of a trained run")
     p.add_argument("run_dir", help="the run directory (from train --out)")
     p.add_argument("--n", type=_positive, default=64, help="number of samples (default 64)")
-    p.add_argument("--out", required=True, help="the PNG file to write")
+    p.add_argument("--out", required=True,
+                   help="the file to write: .png for a grid, .npy for the raw array (N, C, H, W) in [-1, 1]")
     p.add_argument("--seed", type=_nonnegative, default=0, help="noise seed (default 0)")
     p.add_argument("--nrow", type=_positive, default=8, help="images per row (default 8)")
     p.set_defaults(func=cmd_sample)

@@ -1,4 +1,4 @@
-"""Train DCGAN or WGAN-GP on images: one loop for both, with callbacks and exact resume.
+"""The training loop: one loop for every model of the registry, with callbacks and exact resume.
 
 A run lives in one directory ``out``:
 
@@ -8,116 +8,47 @@ A run lives in one directory ``out``:
 - ``metrics.jsonl``: one JSON line per ``log_every`` steps (losses, D(x), D(G(z)),
   gradient norms, gradient penalty, images/s), averaged over those steps;
 - ``samples/step_XXXXXX.png``: the EMA generator on a fixed noise batch;
-- with ``eval_every``, ``eval.jsonl``: the Fréchet distance of 1,000 EMA samples to the
-  data in the features of the dataset's small classifier (:mod:`gantools.classifier`)
-  and the number of classes they cover: quality over training, which the losses are not;
+- with ``eval_every``, ``eval.jsonl``: the Fréchet distance of 1,000 samples to the data
+  in the features of the dataset's small classifier (:mod:`gantools.classifier`), for the
+  EMA generator (``fd``) and the raw one (``fd_raw``), and the classes the EMA samples
+  cover: quality over training, which the losses are not;
 - at the end ``generator.pt`` (the EMA generator's state dict and its config),
-  ``config.json`` and ``run.json`` (hardware, wall time, throughput).
+  ``config.json`` and ``run.json`` (hardware, wall time, throughput, and the precision and
+  memory format in effect).
 
-On a GPU it uses automatic mixed precision (bf16 where supported, fp16 with gradient
-scaling otherwise), ``channels_last`` and optionally ``torch.compile``. Under
-``torchrun --nproc_per_node=N`` it trains with DistributedDataParallel (NCCL on GPUs,
-gloo on CPU); each process draws different batches and rank 0 writes the files.
+Mixed precision, ``channels_last`` and ``torch.compile`` take the same code path on a
+GPU and a CPU (:mod:`gantools.imagegan.precision`). Under ``torchrun --nproc_per_node=N``
+it trains with DistributedDataParallel (NCCL on GPUs, gloo on CPU); each process draws
+different batches and rank 0 writes the files.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
-import math
 import os
 import platform
+import random
 import shlex
 import sys
 import time
 import warnings
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict
 
+import numpy as np
 import torch
 from torch import nn
 
-from . import losses
-from .checkpoint import FORMAT, atomic_save, atomic_write_text, rng_state, safe_load, set_rng_state
-from .dcgan import DCGANConfig, Discriminator, Generator
-from .imagedata import CHANNELS, ImageSampler, check_dataset, load_dataset
+from .. import losses
+from ..checkpoint import FORMAT, atomic_save, atomic_write_text, rng_state, safe_load, set_rng_state
+from ..imagedata import ImageSampler, load_dataset
+from .config import TrainConfig
+from .models import get_model
+from .precision import compile_problem, resolve_precision
+from .sampling import GENERATOR_FORMAT, generate, recalibrate_bn, save_grid
 
-MODELS = ("dcgan", "wgan-gp")
-AMP_MODES = ("auto", "bf16", "fp16", "off")
 STATS = ("loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "gp")
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything that determines a run's numbers (resuming requires the same config,
-    except ``steps``, which may grow). Use :func:`config_for` for the model defaults."""
-
-    model: str = "dcgan"  # dcgan (non-saturating BCE) | wgan-gp (Wasserstein + gradient penalty)
-    dataset: str = "digits"  # digits | mnist | fashion-mnist | cifar10
-    image_size: int = 32  # images are resized to image_size × image_size
-    steps: int = 2000  # generator updates
-    batch_size: int = 64  # images per batch (per process under torchrun)
-    nz: int = 100  # latent dimension
-    ngf: int = 64  # generator width
-    ndf: int = 64  # discriminator / critic width
-    upsample: str = "transposed"  # generator upsampling: transposed | resize (no checkerboard)
-    lr_g: float = 2e-4  # Adam learning rate of G (DCGAN paper: 2e-4)
-    lr_d: float = 2e-4  # Adam learning rate of D
-    beta1: float = 0.5  # Adam beta1 (DCGAN: 0.5; WGAN-GP: 0.0)
-    beta2: float = 0.999  # Adam beta2 (WGAN-GP: 0.9)
-    n_critic: int = 1  # D updates per G update (WGAN-GP: 5)
-    gp_weight: float = 0.0  # gradient-penalty weight lambda (WGAN-GP: 10)
-    ema: float = 0.999  # decay of the generator's exponential moving average (0: none)
-    amp: str = "auto"  # auto (bf16/fp16 on GPU, off on CPU) | bf16 | fp16 | off
-    compile: bool = False  # torch.compile G and D (GPU; first steps are slow)
-    seed: int = 0  # seeds weights, noise and data order
-    log_every: int = 10  # steps between metrics.jsonl lines
-    sample_every: int = 100  # steps between sample grids
-
-    def __post_init__(self):
-        if self.model not in MODELS:
-            raise ValueError(f"unknown model {self.model!r}; choose one of: {', '.join(MODELS)}")
-        check_dataset(self.dataset)
-        if self.amp not in AMP_MODES:
-            raise ValueError(f"amp must be one of {AMP_MODES}, got {self.amp!r}")
-        for f in ("steps", "batch_size", "n_critic", "log_every", "sample_every"):
-            v = getattr(self, f)
-            if not (isinstance(v, int) and not isinstance(v, bool) and v >= 1):
-                raise ValueError(f"{f} must be a positive integer, got {v!r}")
-        for f in ("lr_g", "lr_d"):
-            if not (math.isfinite(getattr(self, f)) and getattr(self, f) > 0):
-                raise ValueError(f"{f} must be a positive number, got {getattr(self, f)!r}")
-        if not (0 <= self.ema < 1 and 0 <= self.beta1 < 1 and 0 <= self.beta2 < 1 and self.gp_weight >= 0):
-            raise ValueError("ema, beta1 and beta2 must be in [0, 1) and gp_weight >= 0")
-        self.arch()  # validates the architecture fields
-
-    def arch(self) -> DCGANConfig:
-        """The network architecture this config trains."""
-        return DCGANConfig(image_size=self.image_size, channels=CHANNELS[self.dataset], nz=self.nz,
-                           ngf=self.ngf, ndf=self.ndf, upsample=self.upsample,
-                           d_norm="batch" if self.model == "dcgan" else "layer")
-
-
-def config_for(model: str = "dcgan", dataset: str = "digits", **overrides) -> TrainConfig:
-    """The defaults for ``model`` on ``dataset``, then ``overrides``.
-
-    DCGAN: Radford et al.'s Adam(2e-4, β=(0.5, 0.999)). WGAN-GP: Gulrajani et al.'s
-    Adam(1e-4, β=(0, 0.9)), 5 critic steps, λ = 10, layer norm in the critic. On
-    ``digits`` (8×8 images upsampled) half-width networks (32) suffice.
-    """
-    if model not in MODELS:
-        raise ValueError(f"unknown model {model!r}; choose one of: {', '.join(MODELS)}")
-    base = {"model": model, "dataset": check_dataset(dataset)}
-    if model == "wgan-gp":
-        base.update(lr_g=1e-4, lr_d=1e-4, beta1=0.0, beta2=0.9, n_critic=5, gp_weight=10.0)
-    if dataset == "digits":
-        base.update(ngf=32, ndf=32)
-    known = {f.name for f in fields(TrainConfig)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise ValueError(f"unknown config field(s): {', '.join(unknown)}")
-    return TrainConfig(**{**base, **overrides})
 
 
 class TrainingDiverged(RuntimeError):
@@ -149,25 +80,30 @@ def _distributed() -> tuple[int, int]:
     return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
 
 
-def grid_image(images: torch.Tensor, nrow: int = 8, pad: int = 2):
-    """``(N, C, H, W)`` in [-1, 1] → an ``(rows·(H+pad)+pad, nrow·(W+pad)+pad, C)`` uint8 array."""
-    x = ((images.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    n, c, h, w = x.shape
-    rows = math.ceil(n / nrow)
-    out = torch.full((c, rows * (h + pad) + pad, nrow * (w + pad) + pad), 255, dtype=torch.uint8)
-    for i in range(n):
-        r, k = divmod(i, nrow)
-        out[:, pad + r * (h + pad):pad + r * (h + pad) + h, pad + k * (w + pad):pad + k * (w + pad) + w] = x[i]
-    out = out.permute(1, 2, 0).numpy()
-    return out[..., 0] if c == 1 else out
+class Stopwatch:
+    """Training time, wall-clock and CPU (this process's, all threads): paused while the
+    trainer evaluates. CPU seconds stay comparable when other work shares the machine."""
+
+    def __init__(self, wall: float = 0.0, cpu: float = 0.0):
+        self.wall, self.cpu, self._started = wall, cpu, None
+
+    def start(self) -> None:
+        self._started = (time.perf_counter(), time.process_time())
+
+    def stop(self) -> None:
+        self.wall, self.cpu = self.read()
+        self._started = None
+
+    def read(self) -> tuple[float, float]:
+        """(wall seconds, CPU seconds) so far, the running interval included."""
+        if self._started is None:
+            return self.wall, self.cpu
+        return self.wall + time.perf_counter() - self._started[0], self.cpu + time.process_time() - self._started[1]
 
 
-def save_grid(images: torch.Tensor, path: str, nrow: int = 8) -> None:
-    """Write a sample grid as PNG (grey or RGB)."""
-    from PIL import Image  # pillow comes with matplotlib
-
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    Image.fromarray(grid_image(images, nrow)).save(path, optimize=True)
+def _grad_norm(module: nn.Module) -> torch.Tensor:
+    grads = [p.grad for p in module.parameters() if p.grad is not None]
+    return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads))) if grads else torch.zeros(())
 
 
 class ImageGANTrainer:
@@ -196,37 +132,42 @@ class ImageGANTrainer:
             raise ValueError(f"eval_every must be an integer >= 0, got {eval_every!r}")
         self.cfg, self.out, self.ckpt_every, self.eval_every = cfg, out, ckpt_every, eval_every
         self.callbacks, self.progress = list(callbacks), progress
+        self.spec = get_model(cfg.model)
         self.rank, self.world = _distributed()
         self.device = self._device(device)
+        self.precision = resolve_precision(cfg.amp, cfg.channels_last, self.device)
+        if cfg.compile and (problem := compile_problem(self.device)):
+            raise ValueError(problem)
         self.ckpt_path = os.path.join(out, "checkpoint.pt")
         self._check_out_dir(resume)
         if self.world > 1:
             self._init_distributed()
 
-        torch.manual_seed(cfg.seed)  # initial weights: identical on every rank
-        arch = cfg.arch()
-        self.G, self.D = Generator(arch).to(self.device), Discriminator(arch).to(self.device)
-        if self.device.type == "cuda":
-            self.G, self.D = self.G.to(memory_format=torch.channels_last), self.D.to(memory_format=torch.channels_last)
+        # every global RNG from the seed: initial weights identical on every rank, and the
+        # Python and NumPy states in the checkpoints reproducible (exact resume compares them)
+        torch.manual_seed(cfg.seed)
+        random.seed(cfg.seed)
+        np.random.seed(cfg.seed)
+        G, D = self.spec.build(cfg)
+        pm = self.precision.memory_format
+        self.G, self.D = pm(G.to(self.device)), pm(D.to(self.device))
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if cfg.ema > 0 else None
         betas = (cfg.beta1, cfg.beta2)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=betas)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d, betas=betas)
-        self.amp_dtype = self._amp_dtype()
-        fp16 = self.amp_dtype == torch.float16
-        self.scaler_g = torch.amp.GradScaler(self.device.type, enabled=fp16)
-        self.scaler_d = torch.amp.GradScaler(self.device.type, enabled=fp16)
+        self.scaler_g, self.scaler_d = self.precision.scaler(), self.precision.scaler()
         self.noise = torch.Generator(self.device).manual_seed(cfg.seed * 1000 + 1 + self.rank)
         self.fixed_z = torch.randn(64, cfg.nz, generator=torch.Generator().manual_seed(cfg.seed + 7)).to(self.device)
 
         images, _ = data if data is not None else load_dataset(cfg.dataset, cfg.image_size)
+        arch = cfg.arch()
         if tuple(images.shape[1:]) != (arch.channels, cfg.image_size, cfg.image_size):
             raise ValueError(f"data must be (N, {arch.channels}, {cfg.image_size}, {cfg.image_size}), "
                              f"got {tuple(images.shape)}")
         self.images = images.to(self.device)
         self.sampler = ImageSampler(len(images), cfg.batch_size, seed=cfg.seed, rank=self.rank,
                                     world_size=self.world)
-        self.step, self.elapsed, self.last_log = 0, 0.0, None
+        self.step, self.clock, self.last_log = 0, Stopwatch(), None
         self._sums, self._count = torch.zeros(len(STATS), device=self.device), 0  # metrics being averaged
         if resume and os.path.exists(self.ckpt_path):
             self._load(safe_load(self.ckpt_path, map_location=self.device))
@@ -247,8 +188,8 @@ class ImageGANTrainer:
         if cfg.compile:
             self.g_model, self.d_model = torch.compile(self.g_model), torch.compile(self.d_model)
             self.d_plain = torch.compile(self.D) if self.world > 1 else self.d_model
-        self.loss_d = losses.discriminator_loss("bce" if cfg.model == "dcgan" else "wasserstein")
-        self.loss_g = losses.generator_loss("non_saturating" if cfg.model == "dcgan" else "wasserstein")
+        self.loss_d, self.loss_g = self.spec.losses()
+        self._scorer = None  # the evaluation's classifier and real features, built on first use
 
     # ------------------------------------------------------------------ setup
     def _device(self, device: str | None) -> torch.device:
@@ -260,14 +201,6 @@ class ImageGANTrainer:
         if kind == "cuda":
             return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
         return torch.device("cpu")
-
-    def _amp_dtype(self) -> torch.dtype | None:
-        mode = self.cfg.amp
-        if self.device.type != "cuda" or mode == "off":
-            return None  # CPU: full precision (exact, reproducible resume)
-        if mode == "auto":
-            mode = "bf16" if torch.cuda.get_device_capability(self.device) >= (8, 0) else "fp16"
-        return torch.bfloat16 if mode == "bf16" else torch.float16
 
     def _check_out_dir(self, resume: bool) -> None:
         if os.path.exists(self.out) and not os.path.isdir(self.out):
@@ -284,16 +217,12 @@ class ImageGANTrainer:
         if self.device.type == "cuda":
             torch.cuda.set_device(self.device)
 
-    def _autocast(self):
-        if self.amp_dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=self.amp_dtype)
-
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict:
         """The self-describing checkpoint (plain tensors/containers: ``weights_only``-safe)."""
         return {
-            "format": FORMAT, "config": asdict(self.cfg), "step": self.step, "elapsed": self.elapsed,
+            "format": FORMAT, "config": asdict(self.cfg), "step": self.step, "elapsed": self.clock.read()[0],
+            "cpu_elapsed": self.clock.read()[1],
             "G": self.G.state_dict(), "D": self.D.state_dict(),
             "G_ema": self.G_ema.state_dict() if self.G_ema is not None else None,
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
@@ -338,7 +267,7 @@ class ImageGANTrainer:
         self.noise.set_state(ck["noise"][self.rank])
         self.sampler.load_state_dict(ck["sampler"])
         self.fixed_z = ck["fixed_z"].to(self.device)
-        self.step, self.elapsed = int(ck["step"]), float(ck["elapsed"])
+        self.step, self.clock = int(ck["step"]), Stopwatch(float(ck["elapsed"]), float(ck.get("cpu_elapsed", 0.0)))
         self._sums, self._count = ck["log_sums"].to(self.device), int(ck["log_count"])
         if self.rank == 0:
             for name in ("metrics.jsonl", "eval.jsonl"):
@@ -359,47 +288,52 @@ class ImageGANTrainer:
 
     # ------------------------------------------------------------------ training
     def _batch(self) -> torch.Tensor:
-        x = self.images[self.sampler.next().to(self.device)]
-        return x.contiguous(memory_format=torch.channels_last) if self.device.type == "cuda" else x
+        return self.precision.memory_format(self.images[self.sampler.next().to(self.device)])
 
     def _z(self) -> torch.Tensor:
         return torch.randn(self.cfg.batch_size, self.cfg.nz, generator=self.noise, device=self.device)
 
-    def _d_step(self) -> list[torch.Tensor]:
+    def _d_step(self, keep_fake: bool = False) -> list[torch.Tensor]:
+        """One discriminator update; with ``keep_fake`` the fake batch keeps G's graph and is
+        returned last, for G's update to reuse (one generator forward per step, not two)."""
         # (1) Update D: minimise the discriminator loss (BCE: maximise log D(x) + log(1 - D(G(z)));
         #     WGAN-GP: minimise E f(G(z)) - E f(x) + lambda * penalty)
         real = self._batch()
-        with torch.no_grad(), self._autocast():
-            fake = self.g_model(self._z())  # no_grad: this step must not build G's graph
-        with self._autocast():
-            s_real, s_fake = self.d_model(real), self.d_model(fake)
+        with torch.set_grad_enabled(keep_fake), self.precision.autocast():
+            fake = self.g_model(self._z())  # without keep_fake, no_grad: this step must not build G's graph
+        with self.precision.autocast():
+            # detach: D's loss must not send gradients into G
+            s_real, s_fake = self.d_model(real), self.d_model(fake.detach())
             loss = self.loss_d(s_real.float(), s_fake.float())
         gp = torch.zeros((), device=self.device)
         if self.cfg.gp_weight > 0:
-            # the penalty's double backward runs in full precision under fp16 (no scaler games)
-            ctx = torch.autocast(self.device.type, enabled=False) if self.amp_dtype == torch.float16 \
-                else self._autocast()
+            # the penalty's double backward runs in float32 under fp16: the scaler does not see
+            # the inner gradient, which overflows in half precision. Through the eager D,
+            # neither DDP nor compiled: torch.compile cannot differentiate twice, and the
+            # penalty's parameter gradients reach DDP's hooks through the backward below
+            ctx = self.precision.float32() if self.precision.amp == "fp16" else self.precision.autocast()
             with ctx:
-                # eager D, neither DDP nor compiled: torch.compile cannot differentiate twice, and
-                # the penalty's parameter gradients reach DDP's hooks through the backward below
-                gp = losses.gradient_penalty(self.D, real.float(), fake.float(), generator=self.noise,
+                gp = losses.gradient_penalty(self.D, real.float(), fake.detach().float(), generator=self.noise,
                                              lam=self.cfg.gp_weight)
         self.opt_d.zero_grad(set_to_none=True)
         self.scaler_d.scale(loss + gp).backward()
         self.scaler_d.unscale_(self.opt_d)
         gnorm = _grad_norm(self.D)
-        self.scaler_d.step(self.opt_d)
+        self.scaler_d.step(self.opt_d)  # skipped when a gradient is inf/NaN (fp16)
         self.scaler_d.update()
-        if self.cfg.model == "dcgan":
+        if self.spec.scores_are_logits:
             s_real, s_fake = torch.sigmoid(s_real.float()), torch.sigmoid(s_fake.float())  # D(x), D(G(z))
-        return [loss.detach() + gp.detach(), s_real.detach().float().mean(), s_fake.detach().float().mean(),
-                gnorm, gp.detach() / max(self.cfg.gp_weight, 1e-12) if self.cfg.gp_weight > 0 else gp]
+        stats = [loss.detach() + gp.detach(), s_real.detach().float().mean(), s_fake.detach().float().mean(),
+                 gnorm, gp.detach() / self.cfg.gp_weight if self.cfg.gp_weight > 0 else gp]
+        return stats + [fake] if keep_fake else stats
 
-    def _g_step(self) -> list[torch.Tensor]:
+    def _g_step(self, fake: torch.Tensor) -> list[torch.Tensor]:
+        """One generator update on ``fake``, the last D step's batch with G's graph: D has
+        been updated since, so G's loss reads the new D, as in Goodfellow et al.'s Algorithm 1."""
         # (2) Update G: non-saturating -log D(G(z)) (DCGAN) or -E f(G(z)) (WGAN)
         self.D.requires_grad_(False)  # D's gradients are not needed for G's step
-        with self._autocast():
-            loss = self.loss_g(self.d_plain(self.g_model(self._z())).float())
+        with self.precision.autocast():
+            loss = self.loss_g(self.d_plain(fake).float())
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler_g.scale(loss).backward()
         self.scaler_g.unscale_(self.opt_g)
@@ -414,15 +348,28 @@ class ImageGANTrainer:
                 torch._foreach_lerp_(list(self.G_ema.parameters()), list(self.G.parameters()), 1.0 - decay)
         return [loss.detach(), gnorm]
 
+    @property
+    def elapsed(self) -> float:
+        """Wall-clock seconds of training so far (evaluations excluded)."""
+        return self.clock.read()[0]
+
+    def train_step(self) -> torch.Tensor:
+        """``n_critic`` D updates, then one G update; returns the step's :data:`STATS`."""
+        for _ in range(self.cfg.n_critic - 1):
+            self._d_step()
+        loss_d, d_real, d_fake, gn_d, gp, fake = self._d_step(keep_fake=True)  # the last D step's stats
+        loss_g, gn_g = self._g_step(fake)
+        return torch.stack([loss_d, loss_g, d_real, d_fake, gn_d, gn_g, gp])
+
     def train(self) -> ImageGANTrainer:
         """Train up to ``cfg.steps`` generator steps, checkpointing every ``ckpt_every``."""
         cfg = self.cfg
-        if self.rank == 0:  # created here, not earlier: a failed download leaves no empty run
-            os.makedirs(os.path.join(self.out, "samples"), exist_ok=True)
+        self._make_dirs()
         if self.step == 0 and self.rank == 0:
             self.save_samples()
         bad_step = torch.full((), -1, device=self.device, dtype=torch.long)
-        t0 = t_log = self._t0 = time.perf_counter()
+        self.clock.start()
+        wall_log = self.clock.read()[0]
         bar = None
         if self.progress and self.rank == 0:
             from tqdm.auto import tqdm
@@ -430,12 +377,9 @@ class ImageGANTrainer:
             bar = tqdm(total=cfg.steps, initial=self.step, desc=f"{cfg.model} on {cfg.dataset}", unit="step")
         try:
             while self.step < cfg.steps:
-                for _ in range(cfg.n_critic):
-                    loss_d, d_real, d_fake, gn_d, gp = self._d_step()
-                loss_g, gn_g = self._g_step()
+                stats = self.train_step()
                 self.step += 1
-                stats = torch.stack([loss_d, loss_g, d_real, d_fake, gn_d, gn_g, gp])
-                ok = torch.isfinite(stats[:2]).all()
+                ok = torch.isfinite(stats[:2]).all()  # no sync: checked at the next log or checkpoint
                 bad_step = torch.where((bad_step < 0) & ~ok, torch.full_like(bad_step, self.step), bad_step)
                 self._sums += stats
                 self._count += 1
@@ -444,20 +388,17 @@ class ImageGANTrainer:
                 if boundary or ckpt:
                     self._guard(int(bad_step))
                 if boundary:
-                    now = time.perf_counter()
-                    self.last_log = self._log(self._sums / self._count, self._count, now - t_log)
+                    now = self.clock.read()[0]
+                    self.last_log = self._log(self._sums / self._count, self._count, now - wall_log)
                     self._sums.zero_()
-                    self._count, t_log = 0, now
+                    self._count, wall_log = 0, now
                 if self.rank == 0 and (self.step % cfg.sample_every == 0 or self.step == cfg.steps):
                     self.save_samples()
                 if self.rank == 0 and self.eval_every and (self.step % self.eval_every == 0 or self.step == cfg.steps):
-                    t_eval = time.perf_counter()
-                    self.evaluate(wall_s=self.elapsed + t_eval - t0)
-                    t0 += time.perf_counter() - t_eval  # evaluation time is not training time
-                    self._t0 = t0
+                    self.clock.stop()  # evaluation time is not training time
+                    self.evaluate(timed=True)
+                    self.clock.start()
                 if ckpt:
-                    self.elapsed += time.perf_counter() - t0
-                    t0 = self._t0 = time.perf_counter()
                     self.save_checkpoint()
                 if bar is not None:
                     bar.update(1)
@@ -466,10 +407,16 @@ class ImageGANTrainer:
         finally:
             if bar is not None:
                 bar.close()
-        self.elapsed += time.perf_counter() - t0
+        self.clock.stop()
         if self.rank == 0:
             self._finish()
         return self
+
+    def _make_dirs(self) -> None:
+        """Create the run directory when there is something to write, not earlier: a failed
+        download leaves no empty run behind."""
+        if self.rank == 0:
+            os.makedirs(os.path.join(self.out, "samples"), exist_ok=True)
 
     def _guard(self, bad_step: int) -> None:
         if bad_step >= 0:
@@ -480,46 +427,57 @@ class ImageGANTrainer:
 
     def _log(self, means: torch.Tensor, n: int, seconds: float) -> dict:
         row = {"step": self.step, **{k: round(float(v), 6) for k, v in zip(STATS, means.tolist(), strict=True)}}
-        if self.cfg.model == "wgan-gp":
+        if not self.spec.scores_are_logits:
             row["w_estimate"] = round(row["d_real"] - row["d_fake"], 6)  # E f(x) - E f(G(z))
         imgs = n * self.cfg.batch_size * self.cfg.n_critic * self.world  # real images through D
         row["images_per_s"] = round(imgs / max(seconds, 1e-9), 1)
-        row["wall_s"] = round(self.elapsed + time.perf_counter() - self._t0, 2)
+        wall, cpu = self.clock.read()
+        row["wall_s"], row["cpu_s"] = round(wall, 2), round(cpu, 2)
         if self.rank == 0:
             with open(os.path.join(self.out, "metrics.jsonl"), "a") as f:
                 f.write(json.dumps(row) + "\n")
         return row
 
+    # ------------------------------------------------------------------ samples and evaluation
+    def _generator(self, ema: bool = True) -> nn.Module:
+        """The EMA generator (batch norm recalibrated) or, with ``ema=False`` or no EMA, the raw one."""
+        if ema and self.G_ema is not None:
+            return recalibrate_bn(self.G_ema, seed=self.cfg.seed)
+        return self.G
+
     @torch.no_grad()
     def sample(self, z: torch.Tensor | None = None, ema: bool = True) -> torch.Tensor:
         """Images ``(N, C, H, W)`` from the (EMA) generator in eval mode; default: the fixed noise."""
-        g = self.G_ema if ema and self.G_ema is not None else self.G
-        if g is self.G_ema:
-            recalibrate_bn(g, seed=self.cfg.seed)
+        g = self._generator(ema)
         was = g.training
         g.eval()
         x = g(self.fixed_z if z is None else z.to(self.device))
         g.train(was)
         return x.float()
 
-    def evaluate(self, n: int = 1000, wall_s: float | None = None) -> dict:
-        """Fréchet distance (classifier features) of ``n`` EMA samples to the data and the
-        classes they cover; appended to ``eval.jsonl``. Deterministic: its own noise seed."""
-        from .classifier import features, load_classifier, predict_proba
-        from .metrics import class_coverage, fid_from_features
+    def evaluate(self, n: int = 1000, timed: bool = True) -> dict:
+        """Fréchet distance (classifier features) of ``n`` samples of the EMA generator (``fd``)
+        and of the raw one (``fd_raw``) to the data, and the classes the EMA samples cover;
+        appended to ``eval.jsonl`` with the training time so far (``wall_s``, ``cpu_s``) when
+        ``timed``. Deterministic: its own noise seed."""
+        from ..evaluation import ImageScorer
 
-        if not hasattr(self, "_clf"):
-            self._clf = load_classifier(self.cfg.dataset, device=str(self.device))
-            self._real_feats = features(self._clf, self.images[:10_000].float())
-        g = self.G_ema if self.G_ema is not None else self.G
-        if g is self.G_ema:
-            recalibrate_bn(g, seed=self.cfg.seed)
-        fake = generate(g, n, seed=self.cfg.seed + 99)
-        cov = class_coverage(predict_proba(self._clf, fake), self._clf.n_classes)
-        row = {"step": self.step, "fd": round(fid_from_features(features(self._clf, fake), self._real_feats), 4),
-               "classes": int(cov.classes_captured), "class_kl": round(float(cov.kl_to_uniform), 5)}
-        if wall_s is not None:
-            row["wall_s"] = round(wall_s, 2)
+        if self._scorer is None:
+            self._scorer = ImageScorer(self.cfg.dataset, self.cfg.image_size, real=self.images.cpu(),
+                                       device=str(self.device))
+        row = {"step": self.step}
+        for key, ema in (("fd", True), ("fd_raw", False)):
+            g = self._generator(ema)
+            was = g.training
+            q = self._scorer.quality(generate(g.eval(), n, seed=self.cfg.seed + 99))
+            g.train(was)
+            row[key] = round(q["fd"], 4)
+            if ema:
+                row.update(classes=q["classes_captured"], class_kl=round(q["class_kl"], 5))
+        if timed:
+            wall, cpu = self.clock.read()
+            row["wall_s"], row["cpu_s"] = round(wall, 2), round(cpu, 2)
+        self._make_dirs()
         with open(os.path.join(self.out, "eval.jsonl"), "a") as f:
             f.write(json.dumps(row) + "\n")
         return row
@@ -528,91 +486,21 @@ class ImageGANTrainer:
         save_grid(self.sample(), os.path.join(self.out, "samples", f"step_{self.step:06d}.png"))
 
     def _finish(self) -> None:
-        g = self.G_ema if self.G_ema is not None else self.G
-        atomic_save({"format": "gantools-generator/1", "config": asdict(self.cfg),
-                     "state_dict": {k: v.detach().cpu() for k, v in g.state_dict().items()},
+        g = self._generator(ema=True)
+        atomic_save({"format": GENERATOR_FORMAT, "config": asdict(self.cfg),
+                     "state_dict": {k: v.detach().cpu().contiguous() for k, v in g.state_dict().items()},
                      "fixed_z": self.fixed_z.cpu()}, os.path.join(self.out, "generator.pt"))
         atomic_write_text(json.dumps(asdict(self.cfg), indent=2) + "\n", os.path.join(self.out, "config.json"))
         done = self.step * self.cfg.batch_size * self.cfg.n_critic * self.world  # real images seen
-        run = {"steps": self.step, "wall_time_s": round(self.elapsed, 2),
-               "images_per_s": round(done / max(self.elapsed, 1e-9), 1),
-               "processes": self.world, "amp": str(self.amp_dtype).replace("torch.", "") if self.amp_dtype else "off",
+        run = {"steps": self.step, "wall_time_s": round(self.clock.wall, 2), "cpu_time_s": round(self.clock.cpu, 2),
+               "images_per_s": round(done / max(self.clock.wall, 1e-9), 1), "processes": self.world,
+               "amp": self.precision.amp, "channels_last": self.precision.channels_last, "compile": self.cfg.compile,
                "hardware": hardware(self.device)}
         if sys.argv and sys.argv[0].endswith(os.path.join("gantools", "__main__.py")):  # the CLI wrote it
             run["command"] = "python -m gantools " + " ".join(shlex.quote(a) for a in sys.argv[1:])
         atomic_write_text(json.dumps(run, indent=2) + "\n", os.path.join(self.out, "run.json"))
 
 
-@torch.no_grad()
-def recalibrate_bn(g: Generator, batches: int = 8, batch_size: int = 128, seed: int = 0) -> Generator:
-    """Re-estimate the batch-norm statistics of ``g`` (in place) from its own outputs.
-
-    The EMA generator averages weights, but batch-norm running statistics belong to the
-    weights that produced them: copied from the raw generator they mismatch the averaged
-    weights and the samples come out grey and washed out. So the statistics are
-    recomputed as exact averages (``momentum=None``) over ``batches`` noise batches drawn
-    from ``seed`` — deterministic, and cheap (no gradients).
-    """
-    bns = [m for m in g.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    if not bns:
-        return g
-    was, dev = g.training, next(g.parameters()).device
-    saved = [m.momentum for m in bns]
-    for m in bns:
-        m.reset_running_stats()
-        m.momentum = None  # cumulative average over the calibration batches
-    gen = torch.Generator().manual_seed(seed + 12345)
-    g.train()
-    for _ in range(batches):
-        g(torch.randn(batch_size, g.cfg.nz, generator=gen).to(dev))
-    for m, mom in zip(bns, saved, strict=True):
-        m.momentum = mom
-    g.train(was)
-    return g
-
-
-def _grad_norm(module: nn.Module) -> torch.Tensor:
-    grads = [p.grad for p in module.parameters() if p.grad is not None]
-    return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads))) if grads else torch.zeros(())
-
-
 def train(cfg: TrainConfig, out: str, **kwargs) -> ImageGANTrainer:
     """Build an :class:`ImageGANTrainer` and train it (see its arguments)."""
     return ImageGANTrainer(cfg, out, **kwargs).train()
-
-
-def load_generator(run_dir: str, device: str = "cpu") -> tuple[Generator, TrainConfig]:
-    """The trained (EMA) generator of a finished run, in eval mode, and its config."""
-    path = os.path.join(run_dir, "generator.pt")
-    if not os.path.exists(path):
-        ck_path = os.path.join(run_dir, "checkpoint.pt")
-        if not os.path.exists(ck_path):
-            raise ValueError(f"{run_dir} holds no run (no generator.pt or checkpoint.pt)")
-        ck = safe_load(ck_path)
-        state = ck["G_ema"] if ck["G_ema"] is not None else ck["G"]  # EMA statistics: recalibrated below
-    else:
-        ck = safe_load(path)
-        state = ck["state_dict"]
-    try:
-        cfg = TrainConfig(**ck["config"])
-    except TypeError as e:
-        raise ValueError(f"{path}: config not understood ({e})") from None
-    g = Generator(cfg.arch())
-    g.load_state_dict(state)
-    if not os.path.exists(path) and ck["G_ema"] is not None:
-        recalibrate_bn(g, seed=cfg.seed)
-    return g.to(device).eval(), cfg
-
-
-@torch.no_grad()
-def generate(g: Generator, n: int, seed: int = 0, batch_size: int = 500) -> torch.Tensor:
-    """``n`` images ``(n, C, H, W)`` from ``g`` with noise drawn from ``seed`` (deterministic)."""
-    if not (isinstance(n, int) and n >= 1):
-        raise ValueError(f"n must be a positive integer, got {n!r}")
-    dev = next(g.parameters()).device
-    z = torch.randn(n, g.cfg.nz, generator=torch.Generator().manual_seed(seed))
-    return torch.cat([g(z[i:i + batch_size].to(dev)).float().cpu() for i in range(0, n, batch_size)])
-
-
-__all__ = ["TrainConfig", "config_for", "ImageGANTrainer", "TrainingDiverged", "train", "load_generator", "recalibrate_bn",
-           "generate", "save_grid", "grid_image", "replace"]
