@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from torch import nn
-
-from typing import TYPE_CHECKING
 
 from .. import losses
 from ..dcgan import Discriminator, Generator
