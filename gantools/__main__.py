@@ -44,7 +44,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     from gantools.imagegan import TrainingDiverged, config_for, train
 
     overrides = {k: getattr(args, k) for k in ("seed", "batch_size", "image_size", "log_every", "sample_every",
-                                               "amp", "channels_last") if getattr(args, k) is not None}
+                                               "amp", "channels_last", "conditioning")
+                 if getattr(args, k) is not None}
+    if args.shuffle_labels:
+        overrides["shuffle_labels"] = True
     if args.compile:
         overrides["compile"] = True
     cfg = config_for(args.model, args.dataset, steps=args.steps, **overrides)
@@ -75,7 +78,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if ext not in (".png", ".npy"):
         raise ValueError(f"--out must end in .png (a grid) or .npy (the raw array), got {args.out!r}")
     g, _ = load_generator(args.run_dir)
-    images = generate(g, args.n, seed=args.seed)
+    images = generate(g, args.n, seed=args.seed, labels=args.label)
     if ext == ".npy":  # (N, C, H, W) float32 in [-1, 1]
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
         np.save(args.out, images.numpy())
@@ -115,10 +118,14 @@ _positive, _nonnegative = _int_at_least(1), _int_at_least(0)
 
 def _add_train(sub) -> None:
     from gantools.imagedata import DATASETS
-    from gantools.imagegan import AMP_MODES, model_names
+    from gantools.imagegan import AMP_MODES, CONDITIONINGS, model_names
 
     p = sub.add_parser("train", help="train DCGAN or WGAN-GP on images (chapters 8 and 9)")
-    p.add_argument("--model", required=True, choices=model_names(), help=" or ".join(model_names()))
+    p.add_argument("--model", required=True, choices=model_names(), help=" | ".join(model_names()))
+    p.add_argument("--conditioning", choices=CONDITIONINGS,
+                   help="conditional models (cdcgan): how D sees the label (default projection)")
+    p.add_argument("--shuffle-labels", action="store_true",
+                   help="conditional models: train on labels permuted across images (a negative control)")
     p.add_argument("--dataset", required=True, choices=DATASETS,
                    help="digits (offline), mnist, fashion-mnist or cifar10 (downloaded by torchvision)")
     p.add_argument("--steps", required=True, type=_positive, help="generator steps to train to")
@@ -149,6 +156,8 @@ def _add_train(sub) -> None:
                    help="the file to write: .png for a grid, .npy for the raw array (N, C, H, W) in [-1, 1]")
     p.add_argument("--seed", type=_nonnegative, default=0, help="noise seed (default 0)")
     p.add_argument("--nrow", type=_positive, default=8, help="images per row (default 8)")
+    p.add_argument("--label", type=_nonnegative,
+                   help="conditional runs: the class to generate (default: classes drawn uniformly)")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("evaluate", help="print a trained run's metrics as JSON")

@@ -9,13 +9,14 @@
 
 from dataclasses import replace
 
+from .conditional import CONDITIONINGS
 from .config import TrainConfig, config_for
 from .models import REGISTRY, ModelSpec, get_model, model_names, register
 from .precision import AMP_MODES, Precision, compile_problem, resolve_precision
-from .sampling import generate, grid_image, load_generator, recalibrate_bn, save_grid
+from .sampling import fixed_batch, generate, grid_image, load_generator, recalibrate_bn, save_grid
 from .trainer import STATS, ImageGANTrainer, TrainingDiverged, hardware, train
 
-__all__ = ["AMP_MODES", "REGISTRY", "STATS", "ImageGANTrainer", "ModelSpec", "Precision", "TrainConfig",
+__all__ = ["AMP_MODES", "CONDITIONINGS", "fixed_batch", "REGISTRY", "STATS", "ImageGANTrainer", "ModelSpec", "Precision", "TrainConfig",
            "TrainingDiverged", "compile_problem", "config_for", "generate", "get_model", "grid_image", "hardware",
            "load_generator", "model_names", "recalibrate_bn", "register", "replace", "resolve_precision", "save_grid",
            "train"]

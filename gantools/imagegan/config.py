@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 
 from ..dcgan import DCGANConfig
 from ..imagedata import CHANNELS, check_dataset
-from .models import get_model
+from .models import REGISTRY, get_model
 from .precision import AMP_MODES
 
 
@@ -16,7 +16,9 @@ class TrainConfig:
     """Everything that determines a run's numbers (resuming requires the same config,
     except ``steps``, which may grow). Use :func:`config_for` for the model defaults."""
 
-    model: str = "dcgan"  # a name of the model registry: dcgan | wgan-gp
+    model: str = "dcgan"  # a name of the model registry: dcgan | wgan-gp | cdcgan
+    conditioning: str | None = None  # conditional models: concat | projection | acgan (None otherwise)
+    shuffle_labels: bool = False  # negative control: train on labels randomly permuted across images
     dataset: str = "digits"  # digits | mnist | fashion-mnist | cifar10
     image_size: int = 32  # images are resized to image_size × image_size
     steps: int = 2000  # generator updates
@@ -42,6 +44,16 @@ class TrainConfig:
     def __post_init__(self):
         spec = get_model(self.model)
         check_dataset(self.dataset)
+        if spec.variants and self.conditioning not in spec.variants:
+            raise ValueError(f"model {self.model!r} needs conditioning one of {', '.join(spec.variants)}, "
+                             f"got {self.conditioning!r}")
+        if not spec.variants and self.conditioning is not None:
+            raise ValueError(f"conditioning applies to conditional models, and {self.model!r} is not one "
+                             f"(conditional: {', '.join(n for n, s in REGISTRY.items() if s.conditional)})")
+        if self.shuffle_labels and not spec.conditional:
+            raise ValueError(f"shuffle_labels applies to conditional models, and {self.model!r} is not one")
+        if spec.conditional and self.gp_weight > 0:
+            raise ValueError("a gradient penalty is not defined for conditional models here (gp_weight must be 0)")
         if self.amp not in AMP_MODES:
             raise ValueError(f"amp must be one of {', '.join(AMP_MODES)}, got {self.amp!r}")
         if self.channels_last not in (None, True, False):

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from ..checkpoint import safe_load
+from ..imagedata import N_CLASSES
 from .config import TrainConfig
 from .models import get_model
 
@@ -40,6 +41,21 @@ def save_grid(images: torch.Tensor, path: str, nrow: int = 8) -> None:
     Image.fromarray(grid_image(images, nrow)).save(path, optimize=True)
 
 
+def fixed_batch(cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The noise (and labels) of a run's sample grids, from ``cfg.seed``: 64 z for an
+    unconditional model; for a conditional one, 10 z each repeated for every class
+    (row r: z_r; column k: class k)."""
+    gen = torch.Generator().manual_seed(cfg.seed + 7)
+    if not get_model(cfg.model).conditional:
+        return torch.randn(64, cfg.nz, generator=gen), None
+    k = N_CLASSES[cfg.dataset]
+    return torch.randn(10, cfg.nz, generator=gen).repeat_interleave(k, 0), torch.arange(k).repeat(10)
+
+
+def _forward(g: nn.Module, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+    return g(z) if y is None else g(z, y)
+
+
 @torch.no_grad()
 def recalibrate_bn(g: nn.Module, batches: int = 8, batch_size: int = 128, seed: int = 0) -> nn.Module:
     """Re-estimate the batch-norm statistics of ``g`` (in place) from its own outputs.
@@ -59,9 +75,11 @@ def recalibrate_bn(g: nn.Module, batches: int = 8, batch_size: int = 128, seed: 
         m.reset_running_stats()
         m.momentum = None  # cumulative average over the calibration batches
     gen = torch.Generator().manual_seed(seed + 12345)
+    k = getattr(g, "n_classes", 0)  # a conditional generator: uniform labels
     g.train()
     for _ in range(batches):
-        g(torch.randn(batch_size, g.cfg.nz, generator=gen).to(dev))
+        z = torch.randn(batch_size, g.cfg.nz, generator=gen).to(dev)
+        _forward(g, z, torch.randint(k, (batch_size,), generator=gen).to(dev) if k else None)
     for m, mom in zip(bns, saved, strict=True):
         m.momentum = mom
     g.train(was)
@@ -82,7 +100,7 @@ def load_generator(run_dir: str, device: str = "cpu") -> tuple[nn.Module, TrainC
         cfg = TrainConfig(**ck["config"])
     except (TypeError, KeyError) as e:
         raise ValueError(f"{path}: config not understood ({e})") from None
-    g = get_model(cfg.model).build_generator(cfg)
+    g = get_model(cfg.model).for_config(cfg).build_generator(cfg)
     if finished:
         g.load_state_dict(ck["state_dict"])
     else:
@@ -92,11 +110,40 @@ def load_generator(run_dir: str, device: str = "cpu") -> tuple[nn.Module, TrainC
     return g.to(device).eval(), cfg
 
 
+def check_labels(g: nn.Module, labels, n: int) -> torch.Tensor | None:
+    """``labels`` for ``n`` images of ``g``: None for an unconditional generator; for a
+    conditional one an int (every image that class) or ``(n,)`` integers in [0, K)."""
+    k = getattr(g, "n_classes", 0)
+    if not k:
+        if labels is not None:
+            raise ValueError("labels (--label) apply to conditional generators; this one is unconditional")
+        return None
+    if labels is None:
+        return None
+    y = torch.full((n,), labels) if isinstance(labels, int) else torch.as_tensor(labels)
+    if y.shape != (n,) or y.is_floating_point() or not bool(((y >= 0) & (y < k)).all()):
+        shown = labels if isinstance(labels, int) else f"an array of shape {tuple(y.shape)}"
+        raise ValueError(f"labels must be classes 0..{k - 1} (one per image), got {shown}")
+    return y.long()
+
+
 @torch.no_grad()
-def generate(g: nn.Module, n: int, seed: int = 0, batch_size: int = 500) -> torch.Tensor:
-    """``n`` images ``(n, C, H, W)`` from ``g`` with noise drawn from ``seed`` (deterministic)."""
+def generate(g: nn.Module, n: int, seed: int = 0, batch_size: int = 500, labels=None) -> torch.Tensor:
+    """``n`` images ``(n, C, H, W)`` from ``g`` with noise drawn from ``seed`` (deterministic).
+
+    A conditional generator makes the classes in ``labels`` (an int or ``(n,)``); without
+    them, classes drawn uniformly from the same seed.
+    """
     if not (isinstance(n, int) and n >= 1):
         raise ValueError(f"n must be a positive integer, got {n!r}")
+    y = check_labels(g, labels, n)
     dev = next(g.parameters()).device
-    z = torch.randn(n, g.cfg.nz, generator=torch.Generator().manual_seed(seed))
-    return torch.cat([g(z[i:i + batch_size].to(dev)).float().cpu() for i in range(0, n, batch_size)])
+    gen = torch.Generator().manual_seed(seed)
+    z = torch.randn(n, g.cfg.nz, generator=gen)
+    if y is None and getattr(g, "n_classes", 0):
+        y = torch.randint(g.n_classes, (n,), generator=gen)
+    out = []
+    for i in range(0, n, batch_size):
+        yb = None if y is None else y[i:i + batch_size].to(dev)
+        out.append(_forward(g, z[i:i + batch_size].to(dev), yb).float().cpu())
+    return torch.cat(out)

@@ -42,11 +42,11 @@ from torch import nn
 
 from .. import losses
 from ..checkpoint import FORMAT, atomic_save, atomic_write_text, rng_state, safe_load, set_rng_state
-from ..imagedata import ImageSampler, load_dataset
+from ..imagedata import N_CLASSES, ImageSampler, load_dataset
 from .config import TrainConfig
 from .models import get_model
 from .precision import compile_problem, resolve_precision
-from .sampling import GENERATOR_FORMAT, generate, recalibrate_bn, save_grid
+from .sampling import GENERATOR_FORMAT, fixed_batch, generate, recalibrate_bn, save_grid
 
 STATS = ("loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "gp")
 
@@ -132,7 +132,7 @@ class ImageGANTrainer:
             raise ValueError(f"eval_every must be an integer >= 0, got {eval_every!r}")
         self.cfg, self.out, self.ckpt_every, self.eval_every = cfg, out, ckpt_every, eval_every
         self.callbacks, self.progress = list(callbacks), progress
-        self.spec = get_model(cfg.model)
+        self.spec = get_model(cfg.model).for_config(cfg)
         self.rank, self.world = _distributed()
         self.device = self._device(device)
         self.precision = resolve_precision(cfg.amp, cfg.channels_last, self.device)
@@ -157,14 +157,15 @@ class ImageGANTrainer:
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d, betas=betas)
         self.scaler_g, self.scaler_d = self.precision.scaler(), self.precision.scaler()
         self.noise = torch.Generator(self.device).manual_seed(cfg.seed * 1000 + 1 + self.rank)
-        self.fixed_z = torch.randn(64, cfg.nz, generator=torch.Generator().manual_seed(cfg.seed + 7)).to(self.device)
+        self.fixed_z, self.fixed_y = (t.to(self.device) if t is not None else None for t in fixed_batch(cfg))
 
-        images, _ = data if data is not None else load_dataset(cfg.dataset, cfg.image_size)
+        images, labels = data if data is not None else load_dataset(cfg.dataset, cfg.image_size)
         arch = cfg.arch()
         if tuple(images.shape[1:]) != (arch.channels, cfg.image_size, cfg.image_size):
             raise ValueError(f"data must be (N, {arch.channels}, {cfg.image_size}, {cfg.image_size}), "
                              f"got {tuple(images.shape)}")
         self.images = images.to(self.device)
+        self.labels = self._labels(labels, len(images)) if self.spec.conditional else None
         self.sampler = ImageSampler(len(images), cfg.batch_size, seed=cfg.seed, rank=self.rank,
                                     world_size=self.world)
         self.step, self.clock, self.last_log = 0, Stopwatch(), None
@@ -188,7 +189,6 @@ class ImageGANTrainer:
         if cfg.compile:
             self.g_model, self.d_model = torch.compile(self.g_model), torch.compile(self.d_model)
             self.d_plain = torch.compile(self.D) if self.world > 1 else self.d_model
-        self.loss_d, self.loss_g = self.spec.losses()
         self._scorer = None  # the evaluation's classifier and real features, built on first use
 
     # ------------------------------------------------------------------ setup
@@ -201,6 +201,21 @@ class ImageGANTrainer:
         if kind == "cuda":
             return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
         return torch.device("cpu")
+
+    def _labels(self, labels, n: int) -> torch.Tensor:
+        """The class labels ``(N,)`` a conditional model trains on (permuted across images
+        for the ``shuffle_labels`` negative control), and their frequencies p_data(y)."""
+        k = N_CLASSES[self.cfg.dataset]
+        labels = torch.as_tensor(labels) if labels is not None else None
+        if labels is None or labels.shape != (n,) or labels.is_floating_point() or \
+                not bool(((labels >= 0) & (labels < k)).all()):
+            raise ValueError(f"a conditional model needs integer labels (N,) = ({n},) in [0, {k}), got "
+                             f"{None if labels is None else tuple(labels.shape)}")
+        labels = labels.long()
+        if self.cfg.shuffle_labels:  # labels independent of the images: G cannot learn what y means
+            labels = labels[torch.randperm(n, generator=torch.Generator().manual_seed(self.cfg.seed + 31337))]
+        self._class_p = (torch.bincount(labels, minlength=k).double() / n).to(self.device)
+        return labels.to(self.device)
 
     def _check_out_dir(self, resume: bool) -> None:
         if os.path.exists(self.out) and not os.path.isdir(self.out):
@@ -228,7 +243,8 @@ class ImageGANTrainer:
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
             "scaler_g": self.scaler_g.state_dict(), "scaler_d": self.scaler_d.state_dict(),
             "rng": rng_state(), "noise": self._gather_noise_states(), "sampler": self.sampler.state_dict(),
-            "fixed_z": self.fixed_z.cpu(), "world_size": self.world,
+            "fixed_z": self.fixed_z.cpu(), "fixed_y": self.fixed_y.cpu() if self.fixed_y is not None else None,
+            "world_size": self.world,
             "log_sums": self._sums.cpu(), "log_count": self._count,  # the metrics window in progress
         }
 
@@ -267,6 +283,7 @@ class ImageGANTrainer:
         self.noise.set_state(ck["noise"][self.rank])
         self.sampler.load_state_dict(ck["sampler"])
         self.fixed_z = ck["fixed_z"].to(self.device)
+        self.fixed_y = ck["fixed_y"].to(self.device) if ck.get("fixed_y") is not None else None
         self.step, self.clock = int(ck["step"]), Stopwatch(float(ck["elapsed"]), float(ck.get("cpu_elapsed", 0.0)))
         self._sums, self._count = ck["log_sums"].to(self.device), int(ck["log_count"])
         if self.rank == 0:
@@ -287,8 +304,22 @@ class ImageGANTrainer:
             atomic_save(state, self.ckpt_path)
 
     # ------------------------------------------------------------------ training
-    def _batch(self) -> torch.Tensor:
-        return self.precision.memory_format(self.images[self.sampler.next().to(self.device)])
+    def _batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The next real batch ``(N, C, H, W)`` and its labels (None for unconditional models)."""
+        idx = self.sampler.next().to(self.device)
+        return self.precision.memory_format(self.images[idx]), self.labels[idx] if self.labels is not None else None
+
+    def _fake_labels(self) -> torch.Tensor | None:
+        """Labels for a generated batch, drawn from p_data(y) (so that p_g(y) = p_data(y))."""
+        if self.labels is None:
+            return None
+        return torch.multinomial(self._class_p, self.cfg.batch_size, replacement=True, generator=self.noise)
+
+    def _G(self, g, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        return g(z) if y is None else g(z, y)
+
+    def _D(self, d, x: torch.Tensor, y: torch.Tensor | None):
+        return d(x, y) if self.spec.d_takes_label else d(x)
 
     def _z(self) -> torch.Tensor:
         return torch.randn(self.cfg.batch_size, self.cfg.nz, generator=self.noise, device=self.device)
@@ -298,13 +329,15 @@ class ImageGANTrainer:
         returned last, for G's update to reuse (one generator forward per step, not two)."""
         # (1) Update D: minimise the discriminator loss (BCE: maximise log D(x) + log(1 - D(G(z)));
         #     WGAN-GP: minimise E f(G(z)) - E f(x) + lambda * penalty)
-        real = self._batch()
+        real, y_real = self._batch()
+        y_fake = self._fake_labels()
         with torch.set_grad_enabled(keep_fake), self.precision.autocast():
-            fake = self.g_model(self._z())  # without keep_fake, no_grad: this step must not build G's graph
+            # without keep_fake, no_grad: this step must not build G's graph
+            fake = self._G(self.g_model, self._z(), y_fake)
         with self.precision.autocast():
             # detach: D's loss must not send gradients into G
-            s_real, s_fake = self.d_model(real), self.d_model(fake.detach())
-            loss = self.loss_d(s_real.float(), s_fake.float())
+            out_real, out_fake = self._D(self.d_model, real, y_real), self._D(self.d_model, fake.detach(), y_fake)
+            loss = self.spec.d_objective(out_real, out_fake, y_real, y_fake)
         gp = torch.zeros((), device=self.device)
         if self.cfg.gp_weight > 0:
             # the penalty's double backward runs in float32 under fp16: the scaler does not see
@@ -321,19 +354,20 @@ class ImageGANTrainer:
         gnorm = _grad_norm(self.D)
         self.scaler_d.step(self.opt_d)  # skipped when a gradient is inf/NaN (fp16)
         self.scaler_d.update()
+        s_real, s_fake = self.spec.adversarial(out_real).float(), self.spec.adversarial(out_fake).float()
         if self.spec.scores_are_logits:
-            s_real, s_fake = torch.sigmoid(s_real.float()), torch.sigmoid(s_fake.float())  # D(x), D(G(z))
-        stats = [loss.detach() + gp.detach(), s_real.detach().float().mean(), s_fake.detach().float().mean(),
+            s_real, s_fake = torch.sigmoid(s_real), torch.sigmoid(s_fake)  # D(x), D(G(z))
+        stats = [loss.detach() + gp.detach(), s_real.detach().mean(), s_fake.detach().mean(),
                  gnorm, gp.detach() / self.cfg.gp_weight if self.cfg.gp_weight > 0 else gp]
-        return stats + [fake] if keep_fake else stats
+        return stats + [fake, y_fake] if keep_fake else stats
 
-    def _g_step(self, fake: torch.Tensor) -> list[torch.Tensor]:
+    def _g_step(self, fake: torch.Tensor, y_fake: torch.Tensor | None = None) -> list[torch.Tensor]:
         """One generator update on ``fake``, the last D step's batch with G's graph: D has
         been updated since, so G's loss reads the new D, as in Goodfellow et al.'s Algorithm 1."""
         # (2) Update G: non-saturating -log D(G(z)) (DCGAN) or -E f(G(z)) (WGAN)
         self.D.requires_grad_(False)  # D's gradients are not needed for G's step
         with self.precision.autocast():
-            loss = self.loss_g(self.d_plain(fake).float())
+            loss = self.spec.g_objective(self._D(self.d_plain, fake, y_fake), y_fake)
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler_g.scale(loss).backward()
         self.scaler_g.unscale_(self.opt_g)
@@ -357,8 +391,8 @@ class ImageGANTrainer:
         """``n_critic`` D updates, then one G update; returns the step's :data:`STATS`."""
         for _ in range(self.cfg.n_critic - 1):
             self._d_step()
-        loss_d, d_real, d_fake, gn_d, gp, fake = self._d_step(keep_fake=True)  # the last D step's stats
-        loss_g, gn_g = self._g_step(fake)
+        loss_d, d_real, d_fake, gn_d, gp, fake, y_fake = self._d_step(keep_fake=True)  # the last D step's stats
+        loss_g, gn_g = self._g_step(fake, y_fake)
         return torch.stack([loss_d, loss_g, d_real, d_fake, gn_d, gn_g, gp])
 
     def train(self) -> ImageGANTrainer:
@@ -446,12 +480,16 @@ class ImageGANTrainer:
         return self.G
 
     @torch.no_grad()
-    def sample(self, z: torch.Tensor | None = None, ema: bool = True) -> torch.Tensor:
-        """Images ``(N, C, H, W)`` from the (EMA) generator in eval mode; default: the fixed noise."""
+    def sample(self, z: torch.Tensor | None = None, y: torch.Tensor | None = None, ema: bool = True) -> torch.Tensor:
+        """Images ``(N, C, H, W)`` from the (EMA) generator in eval mode; default: the fixed
+        noise (and, for a conditional model, the fixed labels: each row of the grid one z,
+        each column one class)."""
         g = self._generator(ema)
         was = g.training
         g.eval()
-        x = g(self.fixed_z if z is None else z.to(self.device))
+        if z is None:
+            z, y = self.fixed_z, self.fixed_y
+        x = self._G(g, z.to(self.device), None if y is None else y.to(self.device))
         g.train(was)
         return x.float()
 
@@ -466,14 +504,20 @@ class ImageGANTrainer:
             self._scorer = ImageScorer(self.cfg.dataset, self.cfg.image_size, real=self.images.cpu(),
                                        device=str(self.device))
         row = {"step": self.step}
+        y = None
+        if self.labels is not None:  # labels from p_data(y), from their own seed
+            y = torch.multinomial(self._class_p.cpu(), n, replacement=True,
+                                  generator=torch.Generator().manual_seed(self.cfg.seed + 98))
         for key, ema in (("fd", True), ("fd_raw", False)):
             g = self._generator(ema)
             was = g.training
-            q = self._scorer.quality(generate(g.eval(), n, seed=self.cfg.seed + 99))
+            q = self._scorer.quality(generate(g.eval(), n, seed=self.cfg.seed + 99, labels=y))
             g.train(was)
             row[key] = round(q["fd"], 4)
             if ema:
                 row.update(classes=q["classes_captured"], class_kl=round(q["class_kl"], 5))
+                if y is not None:  # the fraction the classifier assigns to the asked-for class
+                    row["accuracy"] = round(float((q["probs"].argmax(1) == y.numpy()).mean()), 4)
         if timed:
             wall, cpu = self.clock.read()
             row["wall_s"], row["cpu_s"] = round(wall, 2), round(cpu, 2)
@@ -483,13 +527,15 @@ class ImageGANTrainer:
         return row
 
     def save_samples(self) -> None:
-        save_grid(self.sample(), os.path.join(self.out, "samples", f"step_{self.step:06d}.png"))
+        nrow = N_CLASSES[self.cfg.dataset] if self.fixed_y is not None else 8
+        save_grid(self.sample(), os.path.join(self.out, "samples", f"step_{self.step:06d}.png"), nrow=nrow)
 
     def _finish(self) -> None:
         g = self._generator(ema=True)
         atomic_save({"format": GENERATOR_FORMAT, "config": asdict(self.cfg),
                      "state_dict": {k: v.detach().cpu().contiguous() for k, v in g.state_dict().items()},
-                     "fixed_z": self.fixed_z.cpu()}, os.path.join(self.out, "generator.pt"))
+                     "fixed_z": self.fixed_z.cpu(), "fixed_y": self.fixed_y.cpu() if self.fixed_y is not None else None},
+                    os.path.join(self.out, "generator.pt"))
         atomic_write_text(json.dumps(asdict(self.cfg), indent=2) + "\n", os.path.join(self.out, "config.json"))
         done = self.step * self.cfg.batch_size * self.cfg.n_critic * self.world  # real images seen
         run = {"steps": self.step, "wall_time_s": round(self.clock.wall, 2), "cpu_time_s": round(self.clock.cpu, 2),
