@@ -47,6 +47,8 @@ def test_student_notebook_strips_solutions_and_outputs_and_adds_the_header():
                        "answer = None  # YOUR CODE HERE", "assert check_disjoint_jsd(answer)"]
     assert all(c.outputs == [] and c.execution_count is None for c in st.cells if c.cell_type == "code")
     assert len(nb.cells) == 6 and nb.cells[1].outputs, "the original must be left untouched"
+    # the grader reads the chapter from this, whatever the student renames the file to
+    assert st.metadata["gantools"] == {"chapter": 9, "edition": "student"} and "gantools" not in nb.metadata
 
 
 @pytest.fixture(scope="module")
