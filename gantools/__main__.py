@@ -2,7 +2,8 @@
 
 Commands:
     student BOOK_DIR --out DIR   write the student edition (solutions removed) of every notebook
-    grade NOTEBOOK               run a notebook and report each exercise: pass / fail / not attempted
+    grade NOTEBOOK... [--csv F]  run submissions and grade every exercise with the book's checks
+                                 (exit 0: all ran, none failed; 1: some exercise failed; 2: bad input)
     train --model M --dataset D --steps N --out DIR [--resume] ...
                                  train DCGAN or WGAN-GP on images (chapters 8 and 9)
     sample DIR --n 64 --out grid.png|images.npy
@@ -34,10 +35,18 @@ def cmd_student(args: argparse.Namespace) -> int:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    from gantools.grading import grade
+    """Grade every notebook; exit 0 when all ran and none failed, 1 when some exercise failed
+    (fail, error, tampered, timeout, died), 2 on bad input (before anything runs)."""
+    from pathlib import Path
 
-    grade(args.notebook, timeout=args.timeout)
-    return 0
+    from gantools.grading import exit_status, grade_many, write_csv
+
+    if args.csv and not Path(args.csv).resolve().parent.is_dir():
+        raise ValueError(f"cannot write {args.csv}: no such directory")
+    graded = grade_many(args.notebooks, timeout=args.timeout, progress=not args.no_progress)
+    if args.csv:
+        write_csv(graded, args.csv)
+    return exit_status(graded)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -179,9 +188,11 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--out", required=True, help="directory to write the student notebooks to")
     p.set_defaults(func=cmd_student)
 
-    p = sub.add_parser("grade", help="run a notebook and report each exercise: pass / fail / not attempted")
-    p.add_argument("notebook", help="the notebook to grade (.ipynb)")
+    p = sub.add_parser("grade", help="run submissions and grade every exercise with the book's checks")
+    p.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="the submissions (.ipynb), any file names")
+    p.add_argument("--csv", help="write one row per submission and exercise, and a total per submission, to this file")
     p.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell (default 600)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_grade)
     _add_train(sub)
     return parser
