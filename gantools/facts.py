@@ -17,8 +17,9 @@ A fact is one of three kinds:
 - ``"upper"``: the computed value is below ``value`` (the text says "below ...");
 - ``"lower"``: the computed value is above ``value`` (the text says "above ...").
 
-``fmt`` is a Python format spec (``".3f"``, ``",.0f"``, ``".1%"``), or ``"sci.N"`` for
-``N`` significant digits written as LaTeX, ``$2.23 \\times 10^{-6}$``.
+``fmt`` is a Python format spec (``".3f"``, ``",.0f"``, ``".1%"``), ``"sig.N"`` for ``N``
+significant digits without an exponent (6780 as ``6800``), or ``"sci.N"`` for ``N``
+significant digits written as LaTeX, ``$2.23 \\times 10^{-6}$``.
 
 Updating the numbers after a re-run: execute the chapters with ``GANTOOLS_FACTS_RECORD=FILE``
 set, so that ``check_fact`` records each computed value in ``FILE`` instead of asserting, then
@@ -74,6 +75,13 @@ class Fact:
 
 def format_value(value: float, fmt: str) -> str:
     """``value`` in the display format ``fmt`` (see the module docstring)."""
+    if fmt.startswith("sig."):
+        digits = int(fmt[4:])
+        if value == 0:
+            return "0"
+        rounded = float(f"{value:.{digits}g}")
+        decimals = max(0, digits - 1 - math.floor(math.log10(abs(rounded))))
+        return f"{rounded:.{decimals}f}"
     if fmt.startswith("sci."):
         digits = int(fmt[4:])
         mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
@@ -93,8 +101,6 @@ def _from_json(name: str, entry: dict) -> Fact:
     value, tol = float(entry["value"]), float(entry.get("tol", 0.0))
     if not (math.isfinite(value) and math.isfinite(tol) and tol >= 0):
         raise ValueError(f"fact {name!r}: value and tol must be finite, tol >= 0, got {value!r}, {tol!r}")
-    if kind == "approx" and tol == 0 and value != round(value):
-        raise ValueError(f"fact {name!r}: a non-integer approximate value needs a tolerance")
     return Fact(name=name, value=value, tol=tol, fmt=str(entry.get("fmt", "g")), kind=kind,
                 what=str(entry.get("what", "")))
 
@@ -157,8 +163,8 @@ def write_facts(raw: dict, path) -> None:
 def update_from_record(record_path: str, facts_path: str | None = None) -> list[str]:
     """Write the values recorded under ``GANTOOLS_FACTS_RECORD`` into facts.json.
 
-    Approximate facts take the recorded value (6 significant digits); a bound that the
-    recorded value violates is left alone and reported. Returns the report lines.
+    Approximate facts take the recorded value (rounded two digits below the tolerance); a
+    bound that the recorded value violates is left alone and reported. Returns the report lines.
     """
     facts_path = facts_path or str(resources.files("gantools").joinpath(FACTS_JSON))
     with open(facts_path, encoding="utf-8") as f:
@@ -172,7 +178,7 @@ def update_from_record(record_path: str, facts_path: str | None = None) -> list[
         if fact.kind == "approx":
             if not fact.holds(x):
                 report.append(f"{name}: {fact.text()} -> {format_value(x, fact.fmt)}")
-            raw[name]["value"] = float(f"{x:.6g}")
+            raw[name]["value"] = round(x, math.ceil(-math.log10(fact.tol)) + 2) if fact.tol > 0 else x
         elif not fact.holds(x):
             report.append(f"{name}: BOUND VIOLATED, {x!r} is not {fact.kind} {fact.value}: rewrite the claim")
     write_facts(raw, facts_path)
