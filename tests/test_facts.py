@@ -29,8 +29,9 @@ PAGES = [BOOK / "11_interview_questions.md", BOOK / "intro.md", BOOK / "how_to_u
 CHAPTERS = {p.name[:2]: p for p in BOOK.glob("[0-9][0-9]_*.ipynb")}
 SUBST = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 # Chapters that other changes are rewriting: their facts are quoted already, and the chapters will
-# assert them (the list of assertion cells is in the commit that added them). Remove a chapter
-# from this set once its notebook calls check_fact for every one of its facts.
+# assert them (each fact's "what" names its section; the commit that added this comment lists the
+# cells and variables). Remove a chapter from this set once its notebook calls check_fact for
+# every one of its facts.
 PENDING = {"06", "08", "09"}
 PENDING_FACTS = {"ch10_loss_fd_rho"}  # 10.6's loss-versus-FD cell waits for re-trained reference runs
 
