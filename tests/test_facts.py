@@ -32,8 +32,8 @@ SUBST = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 # assert them (each fact's "what" names its section; the commit that added this comment lists the
 # cells and variables). Remove a chapter from this set once its notebook calls check_fact for
 # every one of its facts.
-PENDING = {"06", "08", "09"}
-PENDING_FACTS = {"ch10_loss_fd_rho"}  # 10.6's loss-versus-FD cell waits for re-trained reference runs
+PENDING = {"06"}
+PENDING_FACTS: set[str] = set()  # single facts of an otherwise asserted chapter that wait for a change
 
 
 def page_text() -> dict[Path, str]:
@@ -103,8 +103,8 @@ def test_every_fact_is_asserted_by_its_chapter():
         assert f'check_fact("{name}"' in sources[chapter], f"{name} is asserted outside chapter {chapter}"
 
 
-@pytest.mark.xfail(strict=True, reason="chapters 6, 8 and 9 and cell 10.6 do not assert their facts yet; "
-                                        "when they do, this passes and PENDING must be emptied")
+@pytest.mark.xfail(strict=True, reason="chapter 6 does not assert its facts yet; "
+                                        "when it does, this passes and PENDING must be emptied")
 def test_pending_facts_are_asserted():
     called = set()
     for p in CHAPTERS.values():
