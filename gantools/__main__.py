@@ -2,11 +2,12 @@
 
 Commands:
     student BOOK_DIR --out DIR   write the student edition (solutions removed) of every notebook
-    grade NOTEBOOK               run a notebook and report each exercise: pass / fail / not attempted
+    grade NOTEBOOK... [--csv F]  run submissions and grade every exercise with the book's checks
+                                 (exit 0: all ran, none failed; 1: some exercise failed; 2: bad input)
     train --model M --dataset D --steps N --out DIR [--resume] ...
                                  train DCGAN or WGAN-GP on images (chapters 8 and 9)
-    sample DIR --n 64 --out grid.png
-                                 a sample grid from a trained run
+    sample DIR --n 64 --out grid.png|images.npy
+                                 a sample grid (or the raw images) from a trained run
     evaluate DIR                 the run's metrics as JSON (chapter 10)
 
 Bad arguments print one line on stderr and exit with status 2.
@@ -34,17 +35,28 @@ def cmd_student(args: argparse.Namespace) -> int:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    from gantools.grading import grade
+    """Grade every notebook; exit 0 when all ran and none failed, 1 when some exercise failed
+    (fail, error, tampered, timeout, died), 2 on bad input (before anything runs)."""
+    from pathlib import Path
 
-    grade(args.notebook, timeout=args.timeout)
-    return 0
+    from gantools.grading import exit_status, grade_many, write_csv
+
+    if args.csv and not Path(args.csv).resolve().parent.is_dir():
+        raise ValueError(f"cannot write {args.csv}: no such directory")
+    graded = grade_many(args.notebooks, timeout=args.timeout, progress=not args.no_progress)
+    if args.csv:
+        write_csv(graded, args.csv)
+    return exit_status(graded)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     from gantools.imagegan import TrainingDiverged, config_for, train
 
     overrides = {k: getattr(args, k) for k in ("seed", "batch_size", "image_size", "log_every", "sample_every",
-                                               "amp") if getattr(args, k) is not None}
+                                               "amp", "channels_last", "conditioning")
+                 if getattr(args, k) is not None}
+    if args.shuffle_labels:
+        overrides["shuffle_labels"] = True
     if args.compile:
         overrides["compile"] = True
     cfg = config_for(args.model, args.dataset, steps=args.steps, **overrides)
@@ -65,10 +77,22 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
+    import os
+
+    import numpy as np
+
     from gantools.imagegan import generate, load_generator, save_grid
 
+    ext = os.path.splitext(args.out)[1].lower()
+    if ext not in (".png", ".npy"):
+        raise ValueError(f"--out must end in .png (a grid) or .npy (the raw array), got {args.out!r}")
     g, _ = load_generator(args.run_dir)
-    save_grid(generate(g, args.n, seed=args.seed), args.out, nrow=args.nrow)
+    images = generate(g, args.n, seed=args.seed, labels=args.label)
+    if ext == ".npy":  # (N, C, H, W) float32 in [-1, 1]
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+        np.save(args.out, images.numpy())
+    else:
+        save_grid(images, args.out, nrow=args.nrow)
     print(f"wrote {args.n} samples to {args.out}")
     return 0
 
@@ -103,10 +127,14 @@ _positive, _nonnegative = _int_at_least(1), _int_at_least(0)
 
 def _add_train(sub) -> None:
     from gantools.imagedata import DATASETS
-    from gantools.imagegan import AMP_MODES, MODELS
+    from gantools.imagegan import AMP_MODES, CONDITIONINGS, model_names
 
     p = sub.add_parser("train", help="train DCGAN or WGAN-GP on images (chapters 8 and 9)")
-    p.add_argument("--model", required=True, choices=MODELS, help="dcgan or wgan-gp")
+    p.add_argument("--model", required=True, choices=model_names(), help=" | ".join(model_names()))
+    p.add_argument("--conditioning", choices=CONDITIONINGS,
+                   help="conditional models (cdcgan): how D sees the label (default projection)")
+    p.add_argument("--shuffle-labels", action="store_true",
+                   help="conditional models: train on labels permuted across images (a negative control)")
     p.add_argument("--dataset", required=True, choices=DATASETS,
                    help="digits (offline), mnist, fashion-mnist or cifar10 (downloaded by torchvision)")
     p.add_argument("--steps", required=True, type=_positive, help="generator steps to train to")
@@ -119,8 +147,12 @@ def _add_train(sub) -> None:
     p.add_argument("--image-size", type=_positive, help="image side in pixels (default 32)")
     p.add_argument("--log-every", type=_positive, help="steps between metrics.jsonl lines (default 10)")
     p.add_argument("--sample-every", type=_positive, help="steps between sample grids (default 100)")
-    p.add_argument("--amp", choices=AMP_MODES, help="mixed precision on GPU (default auto)")
-    p.add_argument("--compile", action="store_true", help="torch.compile the networks")
+    p.add_argument("--amp", choices=AMP_MODES,
+                   help="mixed precision, on a GPU or a CPU: bf16, fp16 (with gradient scaling) or off; "
+                        "default auto: bf16/fp16 on a GPU, off on a CPU")
+    p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
+                   help="channels_last memory format (default: on with CUDA, off on a CPU)")
+    p.add_argument("--compile", action="store_true", help="torch.compile the networks (needs a C++ compiler on a CPU)")
     p.add_argument("--eval-every", type=_nonnegative, default=0,
                    help="steps between Frechet-distance evaluations written to eval.jsonl (default 0: none)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -129,9 +161,12 @@ def _add_train(sub) -> None:
     p = sub.add_parser("sample", help="write a sample grid of a trained run")
     p.add_argument("run_dir", help="the run directory (from train --out)")
     p.add_argument("--n", type=_positive, default=64, help="number of samples (default 64)")
-    p.add_argument("--out", required=True, help="the PNG file to write")
+    p.add_argument("--out", required=True,
+                   help="the file to write: .png for a grid, .npy for the raw array (N, C, H, W) in [-1, 1]")
     p.add_argument("--seed", type=_nonnegative, default=0, help="noise seed (default 0)")
     p.add_argument("--nrow", type=_positive, default=8, help="images per row (default 8)")
+    p.add_argument("--label", type=_nonnegative,
+                   help="conditional runs: the class to generate (default: classes drawn uniformly)")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("evaluate", help="print a trained run's metrics as JSON")
@@ -153,9 +188,11 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--out", required=True, help="directory to write the student notebooks to")
     p.set_defaults(func=cmd_student)
 
-    p = sub.add_parser("grade", help="run a notebook and report each exercise: pass / fail / not attempted")
-    p.add_argument("notebook", help="the notebook to grade (.ipynb)")
+    p = sub.add_parser("grade", help="run submissions and grade every exercise with the book's checks")
+    p.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="the submissions (.ipynb), any file names")
+    p.add_argument("--csv", help="write one row per submission and exercise, and a total per submission, to this file")
     p.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell (default 600)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_grade)
     _add_train(sub)
     return parser

@@ -33,6 +33,23 @@ def setup(seed: int = 0, quiet: bool = False):
     return device
 
 
+def full_run_steps(steps: int) -> int | None:
+    """The generator steps of a GPU chapter's full run, or None for its short CPU branch.
+
+    ``steps`` when a CUDA GPU is available; ``N`` on any device when the environment
+    variable ``GANTOOLS_FULL_STEPS=N`` is set (how CI runs the full branch on its CPU);
+    None otherwise.
+    """
+    import torch
+
+    forced = os.environ.get("GANTOOLS_FULL_STEPS", "").strip()
+    if forced:
+        if not (forced.isdigit() and int(forced) >= 1):
+            raise ValueError(f"GANTOOLS_FULL_STEPS must be a positive integer, got {forced!r}")
+        return int(forced)
+    return steps if torch.cuda.is_available() else None
+
+
 def solution(markdown: str):
     """Show a worked solution written in Markdown + LaTeX.
 

@@ -3,14 +3,16 @@
 ``make_student_edition("book", "student")`` (or ``python -m gantools student book --out
 student``) writes every notebook of ``book`` to ``student`` with the cells tagged
 ``solution`` removed, outputs and execution counts cleared, and a short header after the
-title that says how to check an answer. Starter cells, check cells and everything else
-stay as they are, so a student notebook runs top to bottom until the first unanswered
-exercise raises ``NotImplementedError``.
+title that says how to check an answer, and ``metadata["gantools"] = {"chapter": N,
+"edition": "student"}`` so that the grader knows the chapter whatever the file is renamed to.
+Starter cells, check cells and everything else stay as they are, so a student notebook runs
+top to bottom until the first unanswered exercise raises ``NotImplementedError``.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 import shutil
 from pathlib import Path
 
@@ -27,8 +29,9 @@ has a starter cell (marked `# YOUR CODE HERE`) and a check cell below it:
    means the exercise is not attempted yet.
 
 *Run all* stops at the first exercise you have not answered; answer it and run on. Your
-instructor grades the notebook you hand in with the same checks
-(`python -m gantools grade NOTEBOOK`)."""
+instructor grades the notebook you hand in by running it and applying the book's own checks
+to your answers (`python -m gantools grade NOTEBOOK`): keep the names of the answers, and do
+not redefine the checks; editing a check cell changes nothing in the grade."""
 
 
 def is_solution(cell) -> bool:
@@ -36,12 +39,26 @@ def is_solution(cell) -> bool:
     return SOLUTION_TAG in cell.get("metadata", {}).get("tags", [])
 
 
+def chapter_number(nb: nbformat.NotebookNode) -> int | None:
+    """The N of the notebook's ``# N. Title`` heading, or None."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            found = re.search(r"^#\s+(\d+)\.\s", cell.source, re.MULTILINE)
+            if found:
+                return int(found.group(1))
+    return None
+
+
 def student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy of ``nb`` without solution cells and outputs, with the student header.
+    """A copy of ``nb`` without solution cells and outputs, with the student header and the
+    ``gantools`` metadata (chapter number, edition) the grader reads.
 
     The header is a Markdown cell placed after the first cell (the chapter's title cell).
     """
     out = copy.deepcopy(nb)
+    number = chapter_number(nb)
+    if number is not None:
+        out.metadata["gantools"] = {"chapter": number, "edition": "student"}
     cells = []
     for cell in out.cells:
         if is_solution(cell):

@@ -101,6 +101,26 @@ def test_overlap_counts_rejects(wrong, word):
     assert word in r.message
 
 
+def _ones_through_pytorch(k, s, n):
+    """The check's own reference: a transposed convolution of ones (the exercise says: count)."""
+    return F.conv_transpose1d(torch.ones(1, 1, n), torch.ones(1, 1, k), stride=s)[0, 0].round().long().numpy()
+
+
+def _module(k, s, n):
+    layer = torch.nn.ConvTranspose1d(1, 1, k, stride=s, bias=False)
+    torch.nn.init.ones_(layer.weight)
+    with torch.no_grad():
+        return layer(torch.ones(1, 1, n))[0, 0].round().long().numpy()
+
+
+@pytest.mark.parametrize("shortcut", [_ones_through_pytorch, _module, reference_overlap_counts,
+                                      lambda k, s, n: reference_overlap_counts(k, s, n)])
+def test_overlap_counts_rejects_pytorch_and_the_reference(shortcut):
+    r = check_overlap_counts(shortcut, quiet=True)
+    assert not r and "calls" in r.message, r.message
+    assert F.conv_transpose1d is torch.conv_transpose1d  # restored afterwards
+
+
 @pytest.mark.parametrize("fn", [None, starter])
 def test_overlap_counts_starter(fn):
     with pytest.raises(NotImplementedError):

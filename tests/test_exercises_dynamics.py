@@ -6,9 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from gantools.exercises import check_alternating_eigenvalues, check_extragradient_step, check_r1_gamma
+from gantools.exercises import check_alternating_eigenvalues, check_extragradient_step, check_r1_rate
 from gantools.exercises.dynamics import _flow_rate
-from gantools.games import spectral_radius
+from gantools.games import DiracGAN, spectral_radius, update_matrix
 
 
 def alternating_eigenvalues(eta, sigma):
@@ -69,6 +69,15 @@ def test_alternating_eigenvalues_rejects(wrong, word):
     assert word in r.message
 
 
+@pytest.mark.parametrize("shortcut", [
+    lambda e, s: np.linalg.eigvals(update_matrix(np.array([[s]]), e, "alternating")),  # the check's reference
+    lambda e, s: np.linalg.eigvals(np.array([[1.0, -e * s], [e * s, 1 - (e * s) ** 2]])),  # the matrix, then eigvals
+])
+def test_alternating_eigenvalues_rejects_numerical_eigenvalues(shortcut):
+    r = check_alternating_eigenvalues(shortcut, quiet=True)
+    assert not r and "calls" in r.message, r.message
+
+
 @pytest.mark.parametrize("fn", [None, starter])
 def test_alternating_eigenvalues_starter(fn):
     with pytest.raises(NotImplementedError):
@@ -76,22 +85,46 @@ def test_alternating_eigenvalues_starter(fn):
 
 
 # -- 5.3 -----------------------------------------------------------------------------------
-def test_r1_gamma_is_the_maximiser():
+def r1_rate(gamma):
+    """The reference solution of exercise 5.3: γ/2, then the slower real root without cancellation."""
+    return gamma / 2 if gamma <= 1 else 0.5 / (gamma + math.sqrt(gamma**2 - 1))
+
+
+def test_r1_rate_is_maximal_at_critical_damping():
     gammas = np.linspace(0.05, 5, 991)
     rates = np.array([_flow_rate(g) for g in gammas])
     assert abs(gammas[np.argmax(rates)] - 1.0) < 1e-2
     assert abs(rates.max() - 0.5) < 1e-3
-    assert check_r1_gamma(1.0, quiet=True)
+    assert np.abs(rates - [r1_rate(g) for g in gammas]).max() < 1e-7
 
 
-@pytest.mark.parametrize("wrong,word", [(10.0, "not faster"), (0.5, "underdamped"), (2.0, "overdamped"),
-                                        (3.0, "Eigenvalues")])
-def test_r1_gamma_rejects(wrong, word):
-    r = check_r1_gamma(wrong, quiet=True)
+def test_r1_rate_accepts_reference():
+    assert check_r1_rate(r1_rate, quiet=True)
+    assert check_r1_rate(lambda g: g / 2 if g <= 1 else (g - math.sqrt(g * g - 1)) / 2, quiet=True)  # the naive form
+
+
+@pytest.mark.parametrize("wrong,word", [
+    (lambda g: g / 2, "complex"),
+    (lambda g: g / 2 if g <= 1 else (g + math.sqrt(g * g - 1)) / 2, "faster eigenvalue"),
+    (lambda g: 1.0, "characteristic polynomial"),  # gamma_best of the old exercise, pasted
+    (lambda g: 0.5, "characteristic polynomial"),
+])
+def test_r1_rate_rejects(wrong, word):
+    r = check_r1_rate(wrong, quiet=True)
     assert not r
-    assert word in r.message
+    assert word in r.message, r.message
 
 
-def test_r1_gamma_starter():
+@pytest.mark.parametrize("shortcut", [
+    lambda g: -np.max(np.linalg.eigvals(DiracGAN("r1", gamma=g).jacobian()).real),  # the old one-liner
+    lambda g: -np.max(np.linalg.eigvals(np.array([[0.0, -0.5], [0.5, -g]])).real),
+])
+def test_r1_rate_rejects_numerical_eigenvalues(shortcut):
+    r = check_r1_rate(shortcut, quiet=True)
+    assert not r and "calls" in r.message, r.message
+
+
+@pytest.mark.parametrize("fn", [None, starter])
+def test_r1_rate_starter(fn):
     with pytest.raises(NotImplementedError):
-        check_r1_gamma(None, quiet=True)
+        check_r1_rate(fn, quiet=True)

@@ -59,10 +59,21 @@ def test_frechet_distance_accepts_reference():
     assert check_frechet_distance(via_eigenvalues, quiet=True)
 
 
-def test_frechet_distance_accepts_gantools():
+def test_frechet_distance_rejects_existing_implementations():
+    """gantools' and torchmetrics' Fréchet distances are in scope in chapter 10: forbidden."""
+    import torch
+    from torchmetrics.image.fid import _compute_fid
+
     from gantools.metrics import frechet_distance as fd
 
-    assert check_frechet_distance(fd, quiet=True)
+    def via_torchmetrics(mu1, s1, mu2, s2):
+        t = [torch.as_tensor(a, dtype=torch.float64) for a in (mu1, s1, mu2, s2)]
+        return float(_compute_fid(*t))
+
+    for shortcut, name in ((fd, "frechet_distance"), (lambda *a: fd(*a), "frechet_distance"),
+                           (via_torchmetrics, "_compute_fid")):
+        r = check_frechet_distance(shortcut, quiet=True)
+        assert not r and name in r.message, r.message
 
 
 def _dm(mu1, mu2):
@@ -119,22 +130,44 @@ def test_is_k_classes_starter():
 
 
 # -- 10.4 ----------------------------------------------------------------------------------
-def test_is_half_unsure_accepts_sqrt10():
-    assert check_is_half_unsure(math.sqrt(10), quiet=True)
-    probs = np.vstack([np.eye(10)[np.arange(100) % 10], np.full((100, 10), 0.1)])
-    assert check_is_half_unsure(inception_score(probs)[0], quiet=True)
+def is_mixture(f, k):
+    """The reference solution of exercise 10.4: K^f."""
+    return float(k) ** f
+
+
+def test_is_half_unsure_accepts_reference():
+    assert check_is_half_unsure(is_mixture, quiet=True)
+    assert check_is_half_unsure(lambda f, k: math.exp(f * math.log(k)), quiet=True)
+    probs = np.vstack([np.eye(10)[np.arange(1000) % 10], np.full((1000, 10), 0.1)])
+    assert abs(inception_score(probs)[0] - is_mixture(0.5, 10)) < 1e-12  # the formula, by the library
 
 
 @pytest.mark.parametrize("wrong,word", [
-    (5.5, "averaged exp(KL)"), (5.0, "geometric mean"), (0.5 * math.log(10), "exponential"),
-    (10.0, "unsure half"), (1.0, "above 1"), (3.0, "only then take exp"),
+    (lambda f, k: f * k + (1 - f), "averaged exp(KL)"),
+    (lambda f, k: f * k, "geometric mean"),
+    (lambda f, k: f * math.log(k), "exponential"),
+    (lambda f, k: float(k), "pull the average KL down"),
+    (lambda f, k: math.sqrt(10), "p(y) first"),  # the old answer for f = 1/2, K = 10, pasted
 ])
 def test_is_half_unsure_rejects(wrong, word):
     r = check_is_half_unsure(wrong, quiet=True)
     assert not r
-    assert word in r.message
+    assert word in r.message, r.message
 
 
-def test_is_half_unsure_starter():
+def test_is_half_unsure_rejects_the_library_score():
+    """Synthetic probabilities through inception_score give K^f exactly: forbidden."""
+    def shortcut(f, k):
+        n = 1000
+        sure = int(round(f * n))
+        probs = np.vstack([np.eye(k)[np.arange(sure) % k], np.full((n - sure, k), 1 / k)])
+        return inception_score(probs)[0]
+
+    r = check_is_half_unsure(shortcut, quiet=True)
+    assert not r and "inception_score" in r.message, r.message
+
+
+@pytest.mark.parametrize("fn", [None, starter])
+def test_is_half_unsure_starter(fn):
     with pytest.raises(NotImplementedError):
-        check_is_half_unsure(None, quiet=True)
+        check_is_half_unsure(fn, quiet=True)

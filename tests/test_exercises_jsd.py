@@ -5,10 +5,13 @@ import math
 
 import numpy as np
 import pytest
-from scipy.special import xlogy
+from scipy import integrate
+from scipy.special import expit, xlogy
 
-from gantools.exercises import check_disjoint_jsd, check_jsd_on_grid, check_ns_gradient, check_value_uniform
-from gantools.exercises.jsd import _ns_gradients
+from gantools.distributions import GaussianMixture, normal
+from gantools.exercises import check_collapsed_jsd, check_jsd_on_grid, check_ns_gradient, check_value_uniform
+from gantools.exercises.jsd import _ns_gradients, collapsed_jsd_reference
+from gantools.theory import js_divergence
 
 LOG2 = math.log(2)
 
@@ -24,21 +27,49 @@ def starter(*args):
 
 
 # -- 3.1 -----------------------------------------------------------------------------------
-def test_disjoint_jsd_accepts_log2():
-    assert check_disjoint_jsd(LOG2, quiet=True)
-    assert check_disjoint_jsd(0.6931, quiet=True)
+def collapsed_jsd(k):
+    """The reference solution of exercise 3.1: the average of two KLs of piecewise constants."""
+    return 0.5 * (math.log(2 / (k + 1)) / k + (1 - 1 / k) * LOG2 + math.log(2 * k / (k + 1)))
 
 
-@pytest.mark.parametrize("wrong,word", [(1.0, "bits"), (0.0, "p = q"), (math.log(4), "2·JSD"), (0.5, "Not quite")])
-def test_disjoint_jsd_rejects(wrong, word):
-    r = check_disjoint_jsd(wrong, quiet=True)
+def test_collapsed_jsd_reference_matches_quadrature():
+    """K narrow, well-separated Gaussians behave like disjoint modes: quadrature agrees."""
+    for k in (1, 2, 8):
+        quad = js_divergence(GaussianMixture(10.0 * np.arange(k), 0.5), normal(0.0, 0.5))
+        assert abs(quad - collapsed_jsd_reference(k)) < 1e-8
+    assert abs(collapsed_jsd_reference(2) - 0.75 * math.log(4 / 3)) < 1e-12
+
+
+def test_collapsed_jsd_accepts_reference():
+    assert check_collapsed_jsd(collapsed_jsd, quiet=True)
+
+
+@pytest.mark.parametrize("wrong,word", [
+    (lambda k: LOG2, "disjoint supports"),  # the value chapter 3 prints for disjoint supports
+    (lambda k: math.log(k), "KL(p_g ‖ p_data)"),
+    (lambda k: collapsed_jsd(k) / LOG2, "bits"),
+    (lambda k: 2 * collapsed_jsd(k), "2·JSD"),
+    (lambda k: (1 - 1 / k) * LOG2, "covered mode contributes"),
+    (lambda k: 0.5, "Split the line"),
+])
+def test_collapsed_jsd_rejects(wrong, word):
+    r = check_collapsed_jsd(wrong, quiet=True)
     assert not r
-    assert word in r.message
+    assert word in r.message, r.message
 
 
-def test_disjoint_jsd_starter():
+def test_collapsed_jsd_rejects_quadrature_by_gantools():
+    def shortcut(k):
+        return js_divergence(GaussianMixture(10.0 * np.arange(k), 0.5), normal(0.0, 0.5))
+
+    r = check_collapsed_jsd(shortcut, quiet=True)
+    assert not r and "gantools.theory" in r.message, r.message
+
+
+@pytest.mark.parametrize("fn", [None, starter])
+def test_collapsed_jsd_starter(fn):
     with pytest.raises(NotImplementedError):
-        check_disjoint_jsd(None, quiet=True)
+        check_collapsed_jsd(fn, quiet=True)
 
 
 # -- 3.2 -----------------------------------------------------------------------------------
@@ -117,23 +148,48 @@ def test_ns_gradients_reference():
     assert abs(ref["ns"] - 0.602027) < 1e-5
 
 
-def test_ns_gradient_accepts():
-    assert check_ns_gradient(0.602027, quiet=True)
+def ns_gradient(theta0):
+    """The reference solution of exercise 3.4: theta0 E_z[sigmoid(theta0 z + theta0^2 / 2)]."""
+    f = lambda z: expit(theta0 * z + theta0**2 / 2) * np.exp(-z * z / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+    return theta0 * integrate.quad(f, -np.inf, np.inf, epsabs=1e-13)[0]
+
+
+def test_ns_gradient_accepts_the_derivation():
+    assert check_ns_gradient(ns_gradient, quiet=True)
+    for theta0 in (0.5, 1.0, 4.0):  # the closed form agrees with the finite differences of quadrature
+        assert abs(ns_gradient(theta0) - _ns_gradients(theta0)["ns"]) < 1e-7
+
+
+def _minimax(theta0):
+    return theta0 - ns_gradient(theta0)
 
 
 @pytest.mark.parametrize("wrong,word", [
-    (1.0, "KL(p_g‖p_data) alone"),
-    (0.397973, "minimax"),
-    (1.397973, "KL + 2·JSD"),
-    (-0.602027, "ascent"),
-    (0.5, "Use the identity"),
+    (lambda t: float(t), "KL(p_g‖p_data) alone"),
+    (_minimax, "minimax"),
+    (lambda t: t + _minimax(t), "KL + 2·JSD"),
+    (lambda t: -ns_gradient(t), "ascent"),
+    (lambda t: 0.602027, "θ0 = 0.5"),  # the number printed at θ0 = 1, pasted
+    (lambda t: 0.5, "linear in x"),
 ])
 def test_ns_gradient_rejects(wrong, word):
     r = check_ns_gradient(wrong, quiet=True)
     assert not r
-    assert word in r.message
+    assert word in r.message, r.message
 
 
-def test_ns_gradient_starter():
+def test_ns_gradient_rejects_the_library_route():
+    """The old one-line answer, a finite difference of gantools' quadrature, is forbidden."""
+    def shortcut(theta0):
+        h = 1e-4
+        p0 = normal(0.0)
+        return theta0 - (js_divergence(normal(theta0 + h), p0) - js_divergence(normal(theta0 - h), p0)) / h
+
+    r = check_ns_gradient(shortcut, quiet=True)
+    assert not r and "gantools.theory" in r.message, r.message
+
+
+@pytest.mark.parametrize("fn", [None, starter])
+def test_ns_gradient_starter(fn):
     with pytest.raises(NotImplementedError):
-        check_ns_gradient(None, quiet=True)
+        check_ns_gradient(fn, quiet=True)

@@ -74,6 +74,27 @@ def test_logit_gradients_rejects(wrong, word):
     assert word in r.message
 
 
+def _autograd(a):
+    """The check's reference, autograd on softplus, instead of a derivation."""
+    t = torch.tensor(a, dtype=torch.float64, requires_grad=True)
+    (g_mm,) = torch.autograd.grad((-torch.nn.functional.softplus(t)).sum(), t)
+    (g_ns,) = torch.autograd.grad(torch.nn.functional.softplus(-t).sum(), t)
+    return g_mm.numpy(), g_ns.numpy()
+
+
+def _backward(a):
+    t = torch.tensor(a, dtype=torch.float64, requires_grad=True)
+    (-torch.nn.functional.softplus(t)).sum().backward()
+    g_mm = t.grad.numpy().copy()
+    return g_mm, -1 - g_mm
+
+
+@pytest.mark.parametrize("shortcut", [_autograd, _backward])
+def test_logit_gradients_rejects_autograd(shortcut):
+    r = check_logit_gradients(shortcut, quiet=True)
+    assert not r and "torch." in r.message, r.message
+
+
 @pytest.mark.parametrize("fn", [None, starter])
 def test_logit_gradients_starter(fn):
     with pytest.raises(NotImplementedError):
@@ -100,7 +121,7 @@ def _variant(kind):
         e = eps.reshape(n, *([1] * (real.dim() - 1)))
         x = {"swap": (1 - e) * real + e * fake, "fake": fake, "real": real}.get(kind, e * real + (1 - e) * fake)
         x = x.detach().requires_grad_(True)
-        (g,) = torch.autograd.grad(critic(x).sum(), x)
+        (g,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)
         norms = g.reshape(n, -1).norm(dim=1)
         if kind == "square":
             return lam * (norms**2).mean()
@@ -129,6 +150,44 @@ def test_gradient_penalty_rejects_other_answers():
     assert not r and "Interpolate per sample" in r.message
     r = check_gradient_penalty(lambda c, r, f, e, lam: torch.ones(3), quiet=True)
     assert not r and "scalar" in r.message
+
+
+def _without_graph(critic, real, fake, eps, lam):
+    """The right value, computed without create_graph=True: it cannot train a critic."""
+    n = real.shape[0]
+    e = eps.reshape(n, *([1] * (real.dim() - 1)))
+    x_hat = (e * real + (1 - e) * fake).detach().requires_grad_(True)
+    (g,) = torch.autograd.grad(critic(x_hat).sum(), x_hat)
+    return lam * ((g.reshape(n, -1).norm(dim=1) - 1) ** 2).mean()
+
+
+def _detached_gradient(critic, real, fake, eps, lam):
+    """create_graph=True, but the gradient is detached: a graph that misses the weights."""
+    n = real.shape[0]
+    e = eps.reshape(n, *([1] * (real.dim() - 1)))
+    x_hat = (e * real + (1 - e) * fake).detach().requires_grad_(True)
+    (g,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+    return lam * ((g.detach().reshape(n, -1).norm(dim=1) - 1) ** 2).mean() + 0 * critic(x_hat).sum()
+
+
+@pytest.mark.parametrize("wrong", [_without_graph, _detached_gradient])
+def test_gradient_penalty_rejects_a_penalty_that_cannot_train_the_critic(wrong):
+    r = check_gradient_penalty(wrong, quiet=True)
+    assert not r and "create_graph=True" in r.message, r.message
+
+
+def test_gradient_penalty_rejects_the_shortcut_through_gantools():
+    """Interpolating x_hat by hand and handing it to gantools' penalty as both real and fake
+    reproduces the reference exactly: the check forbids calling it."""
+    from gantools.losses import gradient_penalty
+
+    def shortcut(critic, real, fake, eps, lam):
+        e = eps.reshape(-1, *([1] * (real.dim() - 1)))
+        x_hat = e * real + (1 - e) * fake
+        return gradient_penalty(critic, x_hat, x_hat, lam=lam)
+
+    r = check_gradient_penalty(shortcut, quiet=True)
+    assert not r and "gantools.losses.gradient_penalty" in r.message, r.message
 
 
 @pytest.mark.parametrize("fn", [None, starter])

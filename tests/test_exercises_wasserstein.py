@@ -48,10 +48,17 @@ def test_sorted_w1_accepts_reference():
     assert check_sorted_w1(sorted_w1, quiet=True)
 
 
-def test_sorted_w1_accepts_pot():
+def test_sorted_w1_rejects_routines_that_do_it_in_one_call():
+    """empirical_w1 (POT) is in scope in chapter 7, and SciPy has a 1D W1: both are forbidden."""
+    from scipy.stats import wasserstein_distance
+
     from gantools.wasserstein import empirical_w1
 
-    assert check_sorted_w1(empirical_w1, quiet=True)
+    for shortcut, name in ((empirical_w1, "empirical_w1"), (lambda x, y: empirical_w1(x, y), "empirical_w1"),
+                           (wasserstein_distance, "wasserstein_distance"), (lambda x, y: wasserstein_distance(x, y),
+                                                                            "wasserstein_distance")):
+        r = check_sorted_w1(shortcut, quiet=True)
+        assert not r and name in r.message, r.message
 
 
 @pytest.mark.parametrize("wrong,word", [
@@ -77,43 +84,8 @@ def test_sorted_w1_starter(fn):
 
 
 # -- 7.3 -----------------------------------------------------------------------------------
-def test_clipped_lipschitz_accepts():
-    c = 0.01
-    assert check_clipped_lipschitz((c * 8) * (c * 64) * (c * 8), quiet=True)
-    assert check_clipped_lipschitz(0.004096, quiet=True)
-
-
-def test_clipped_lipschitz_is_attained():
-    """The all-c critic reaches 4096 c^3: f(1) - f(0) with zero biases."""
-    net = nn.Sequential(nn.Linear(1, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1)).double()
-    with torch.no_grad():
-        for m in net:
-            if isinstance(m, nn.Linear):
-                m.weight.fill_(0.01)
-                m.bias.zero_()
-    slope = (net(torch.ones(1, 1, dtype=torch.float64)) - net(torch.zeros(1, 1, dtype=torch.float64))).item()
-    assert abs(slope - 0.004096) < 1e-12
-    assert check_clipped_lipschitz(slope, quiet=True)
-
-
-@pytest.mark.parametrize("wrong,word", [
-    (1e-6, "forgets the widths"), (0.01, "layers' norms multiply"), (0.01**3 * 64 * 4096 * 64, "sqrt(mn)"),
-    (64e-6, "Count every layer"), (0.002, "Multiply"),
-])
-def test_clipped_lipschitz_rejects(wrong, word):
-    r = check_clipped_lipschitz(wrong, quiet=True)
-    assert not r
-    assert word in r.message
-
-
-def test_clipped_lipschitz_starter():
-    with pytest.raises(NotImplementedError):
-        check_clipped_lipschitz(None, quiet=True)
-
-
-# -- 7.4 -----------------------------------------------------------------------------------
 def spectral_bound(critic):
-    """The reference solution of exercise 7.4."""
+    """The reference solution of exercise 7.3."""
     out = 1.0
     for m in critic:
         if isinstance(m, nn.Linear):
@@ -146,7 +118,63 @@ def test_spectral_bound_rejects(wrong, word):
     assert word in r.message
 
 
+def test_spectral_bound_rejects_the_library_bound():
+    from gantools.wasserstein import layer_lipschitz_bound
+
+    r = check_spectral_bound(lambda c: layer_lipschitz_bound(c), quiet=True)
+    assert not r and "layer_lipschitz_bound" in r.message, r.message
+
+
 @pytest.mark.parametrize("fn", [None, starter])
 def test_spectral_bound_starter(fn):
     with pytest.raises(NotImplementedError):
         check_spectral_bound(fn, quiet=True)
+
+
+# -- 7.4 -----------------------------------------------------------------------------------
+def max_clipped_lipschitz(widths, c):
+    """The reference solution of exercise 7.4: prod_l c sqrt(w_(l-1) w_l)."""
+    return float(np.prod([c * np.sqrt(a * b) for a, b in zip(widths[:-1], widths[1:], strict=True)]))
+
+
+def test_clipped_lipschitz_accepts():
+    assert check_clipped_lipschitz(max_clipped_lipschitz, quiet=True)
+    assert abs(max_clipped_lipschitz([1, 64, 64, 1], 0.01) - 0.004096) < 1e-15
+
+
+@pytest.mark.parametrize("widths", [(1, 64, 64, 1), (3, 16, 8, 1)])
+def test_clipped_lipschitz_is_attained(widths):
+    """The all-c critic with zero biases reaches the bound along (1, ..., 1)/sqrt(d)."""
+    layers = []
+    for a, b in zip(widths[:-1], widths[1:], strict=True):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+    net = nn.Sequential(*layers[:-1]).double()
+    with torch.no_grad():
+        for m in net:
+            if isinstance(m, nn.Linear):
+                m.weight.fill_(0.01)
+                m.bias.zero_()
+    u = torch.ones(1, widths[0], dtype=torch.float64) / widths[0] ** 0.5
+    slope = (net(u) - net(torch.zeros_like(u))).item()
+    assert abs(slope - max_clipped_lipschitz(list(widths), 0.01)) < 1e-12 * slope
+
+
+@pytest.mark.parametrize("wrong,word", [
+    (lambda w, c: c ** (len(w) - 1) * float(np.prod(w[1:-1])), "input dimension counts"),
+    (lambda w, c: c ** (len(w) - 1) * float(np.prod(w[1:-1])) * w[0], "not d"),
+    (lambda w, c: c ** (len(w) - 1), "forgets the widths"),
+    (lambda w, c: c, "norms multiply"),
+    (lambda w, c: float(np.prod([c * a * b for a, b in zip(w[:-1], w[1:], strict=True)])), "sum of the entries"),
+    (lambda w, c: 0.004096, "Frobenius"),  # 4096 c^3, the number section 7.3 prints, pasted
+    (lambda w, c: 1 / 0, "ZeroDivisionError"),
+])
+def test_clipped_lipschitz_rejects(wrong, word):
+    r = check_clipped_lipschitz(wrong, quiet=True)
+    assert not r
+    assert word in r.message, r.message
+
+
+@pytest.mark.parametrize("fn", [None, starter])
+def test_clipped_lipschitz_starter(fn):
+    with pytest.raises(NotImplementedError):
+        check_clipped_lipschitz(fn, quiet=True)

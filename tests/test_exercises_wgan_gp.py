@@ -11,6 +11,7 @@ from gantools import losses
 from gantools.exercises.wgan_gp import (
     BN_BATCH,
     BN_SCALE,
+    BN_SKIP,
     LINEAR_W,
     check_bn_penalty,
     check_interpolate_penalty,
@@ -72,6 +73,16 @@ def gradient_penalty(critic, real, fake, eps, lam=10.0):
 
 def test_gradient_penalty_accepts_reference():
     assert check_interpolate_penalty(gradient_penalty, quiet=True)
+
+
+def test_gradient_penalty_rejects_gantools_penalty():
+    """x_hat handed to gantools' penalty as both real and fake reproduces the reference: forbidden."""
+    def shortcut(critic, real, fake, eps, lam=10.0):
+        x_hat = _interpolates(real, fake, eps).detach()
+        return losses.gradient_penalty(critic, x_hat, x_hat, lam=lam)
+
+    r = check_interpolate_penalty(shortcut, quiet=True)
+    assert not r and "gantools.losses.gradient_penalty" in r.message, r.message
 
 
 def test_gradient_penalty_accepts_per_sample_loop():
@@ -172,20 +183,20 @@ def test_images_per_step_starter():
 # -- 9.4 -----------------------------------------------------------------------------------
 def _bn_critic():
     bn = nn.BatchNorm1d(1, affine=False).double().train()
-    return lambda x: BN_SCALE * bn(x[:, None])[:, 0] + 0.5
+    return lambda x: BN_SCALE * bn(x[:, None])[:, 0] + BN_SKIP * x + 0.5
 
 
 def test_bn_penalty_matches_losses():
-    """One backward pass of the sum reports lambda (0 - 1)^2 = 10, whatever the batch."""
+    """One backward pass of the sum reports lambda (|s| - 1)^2 = 3.6, whatever the batch."""
     x = torch.tensor(BN_BATCH, dtype=torch.float64)
     for fake in (x, torch.randn(4, dtype=torch.float64) * 7):
         gp = losses.gradient_penalty(_bn_critic(), x, fake, generator=1, lam=10.0).item()
-        assert abs(gp - 10.0) < 1e-9, gp
+        assert abs(gp - 10.0 * (1 - BN_SKIP) ** 2) < 1e-9, gp
         assert check_bn_penalty(gp, quiet=True)
 
 
 def test_bn_own_gradient_differs():
-    """The per-sample own gradients are not zero: the known wrong answer is a real alternative."""
+    """The per-sample own gradients are not s: the known wrong answer is a real alternative."""
     x = torch.tensor(BN_BATCH, dtype=torch.float64, requires_grad=True)
     f = _bn_critic()(x)
     own = torch.stack([torch.autograd.grad(f[i], x, retain_graph=True)[0][i] for i in range(4)])
@@ -196,13 +207,14 @@ def test_bn_own_gradient_differs():
 
 
 @pytest.mark.parametrize("wrong,word", [
-    (40.0, "identity"), (10 * (3 / math.sqrt(3.5 + 1e-5) - 1) ** 2, "constants"), (0.0, "zero penalty"),
-    (1.0, "lambda = 10"), (7.0, "sum_j BN(x)_j"),
+    (10.0, "skip connection"),  # lambda itself, printed all over chapter 9 (the answer before the skip was added)
+    (10 * (3 + BN_SKIP - 1) ** 2, "identity"), (10 * (3 / math.sqrt(3.5 + 1e-5) + BN_SKIP - 1) ** 2, "constants"),
+    (0.0, "not 0"), (0.36, "lambda = 10"), (6.0, "squares"), (7.0, "sum_j BN(x)_j"),
 ])
 def test_bn_penalty_rejects(wrong, word):
     r = check_bn_penalty(wrong, quiet=True)
     assert not r
-    assert word in r.message
+    assert word in r.message, r.message
 
 
 def test_bn_penalty_starter():

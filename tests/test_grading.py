@@ -1,106 +1,296 @@
-"""Grading: each exercise's check is reported as pass, fail or not attempted, and grading
-carries on after an error."""
+"""Grading that an instructor can rely on: the book's own checks run on every exercise of the
+chapter, whatever the submission did to its check cells; tampering is reported as such; a
+notebook that hangs or kills its kernel is graded and the batch goes on.
 
+The submissions are chapter 5's student edition, cut to its exercises (a kernel each, a few
+seconds), answered and tampered with as students do. One test grades the whole book chapter.
+"""
+
+import csv
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from gantools.grading import FAIL, NOT_ATTEMPTED, PASS, find_checks, format_table, grade
+from gantools.__main__ import main
+from gantools.grading import (
+    DIED,
+    ERROR,
+    FAIL,
+    NOT_ATTEMPTED,
+    PASS,
+    TAMPERED,
+    TIMEOUT,
+    ExerciseResult,
+    _Run,
+    _setup_problem,
+    chapter_of,
+    exit_status,
+    grade,
+    read_submission,
+)
+from gantools.student import student_notebook
 
-md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTER5 = ROOT / "book" / "05_game_dynamics.ipynb"
+TIMEOUT_S = 8  # per cell: the batch's hanging notebooks cost this much each
+
+RIGHT = {
+    "eta_best = None  # YOUR CODE HERE": "eta_best = 1 / (2 * np.sqrt(2))",
+    "def alternating_eigenvalues(eta, sigma):\n    # YOUR CODE HERE\n    raise NotImplementedError":
+        "def alternating_eigenvalues(eta, sigma):\n"
+        "    a = eta * sigma\n"
+        "    root = np.lib.scimath.sqrt(1 - a**2 / 4)\n"
+        "    return np.array([1 - a**2 / 2 + 1j * a * root, 1 - a**2 / 2 - 1j * a * root])",
+    "def r1_rate(gamma):\n    # YOUR CODE HERE\n    raise NotImplementedError":
+        "def r1_rate(gamma):\n    return gamma / 2 if gamma <= 1 else 0.5 / (gamma + np.sqrt(gamma**2 - 1))",
+}
+STARTER_51, STARTER_52, STARTER_53 = RIGHT
+CHECK_51, CHECK_52, CHECK_53 = (f"assert {c}" for c in ("check_extragradient_step(eta_best)",
+                                                      "check_alternating_eigenvalues(alternating_eigenvalues)",
+                                                      "check_r1_rate(r1_rate)"))
 
 
-def submission():
-    """A synthetic submission with one exercise of each outcome (checks from chapters 3 and 4)."""
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [
-        md("# 9. A submission"),
-        code("import math\n\nfrom gantools.exercises import check_disjoint_jsd, check_gradient_ratio"),
-        md("**Exercise 9.1 (easy).** JSD of disjoint supports."),
-        code("jsd_disjoint = math.log(2)"),
-        code("assert check_disjoint_jsd(jsd_disjoint)"),                     # 4: pass
-        md("**Exercise 9.2 (easy).** The gradient ratio."),
-        code("ratio = 1 / 0.01"),
-        code("assert check_gradient_ratio(ratio)"),                          # 7: fail (100, not 99)
-        md("**Exercise 9.3 (easy).** Left as the starter."),
-        code("answer = None  # YOUR CODE HERE"),
-        code("assert check_disjoint_jsd(answer)"),                           # 10: not attempted
-        code("1 / 0  # an unrelated error: grading goes on"),
-        md("**Exercise 9.4 (medium).** A starter that raises itself."),
-        code("raise NotImplementedError"),
-        code("assert check_gradient_ratio(ratio_from_starter)"),             # 14: not attempted
-        md("**Exercise 9.5 (medium).** A buggy answer."),
-        code("assert check_gradient_ratio(undefined_name)"),                 # 16: fail (NameError)
-        code("assert check_gradient_ratio((1 - 0.01) / 0.01)  # 9.5, a second check"),  # 17: pass
-        code("assert check_disjoint_jsd(open('answer.txt').read())"),        # 18: pass, reads the cwd
-    ]
+def student_exercises():
+    """Chapter 5's student edition (with its metadata), without the body: title, header, then
+    the Exercises section with an import of NumPy."""
+    nb = student_notebook(nbformat.read(CHAPTER5, as_version=4))
+    start = next(i for i, c in enumerate(nb.cells) if "from gantools.exercises import" in c.source)
+    nb.cells = nb.cells[:2] + [nbformat.v4.new_code_cell("import numpy as np")] + nb.cells[start:]
+    for c in nb.cells:
+        c.pop("id", None)
+    nb.nbformat_minor = 4
     return nb
 
 
-def test_find_checks_ignores_imports_definitions_and_unknown_names():
-    nb = submission()
-    nb.cells += [code("def check_mine(x):\n    return check_disjoint_jsd(x)"), code("check_nonexistent(1)")]
-    found = [(i, ex, name) for i, ex, name, _ in find_checks(nb)]
-    assert found == [(4, "9.1", "check_disjoint_jsd"), (7, "9.2", "check_gradient_ratio"),
-                     (10, "9.3", "check_disjoint_jsd"), (14, "9.4", "check_gradient_ratio"),
-                     (16, "9.5", "check_gradient_ratio"), (17, "9.5", "check_gradient_ratio"),
-                     (18, "9.5", "check_disjoint_jsd")]
+def find(nb, source):
+    return next(i for i, c in enumerate(nb.cells) if c.source.strip() == source.strip())
+
+
+def answered(nb, *which):
+    """Replace the starters of ``which`` (all by default) by right answers."""
+    for starter in which or RIGHT:
+        nb.cells[find(nb, starter)].source = RIGHT[starter]
+    return nb
+
+
+def put(nb, source, before):
+    """Insert a code cell ``source`` before the cell ``before``."""
+    nb.cells.insert(find(nb, before), nbformat.v4.new_code_cell(source))
+    return nb
+
+
+def submissions():
+    """{file name: notebook}: the class the batch test grades, each built to show one behaviour."""
+    subs = {}
+    # The issue's tampered chapter-5 submission, renamed: a wrong answer with the assert removed,
+    # the check shadowed by a lambda, and a right answer whose check cell was deleted.
+    nb = answered(student_exercises(), STARTER_53)
+    nb.cells[find(nb, STARTER_51)].source = "eta_best = 0.5  # 1/sigma, the edge of stability"
+    nb.cells[find(nb, CHECK_51)].source = "check_extragradient_step(eta_best)"
+    nb.cells[find(nb, STARTER_52)].source = ("def alternating_eigenvalues(eta, sigma):\n"
+                                             "    return np.array([1 + 1j * eta * sigma, 1 - 1j * eta * sigma])")
+    put(nb, "check_alternating_eigenvalues = lambda f: True", CHECK_52)
+    del nb.cells[find(nb, CHECK_53)]
+    subs["alice_ch5.ipynb"] = nb
+    # Everything right, no gantools metadata: the chapter comes from the '# 5.' heading.
+    nb = answered(student_exercises())
+    del nb.metadata["gantools"]
+    subs["bob final (2).ipynb"] = nb
+    # Monkeypatching the checks' machinery, then the package attribute of a check.
+    nb = answered(student_exercises())
+    put(nb, "import gantools.exercises.common as common\n\ncommon.close = lambda a, b, tol: True", RIGHT[STARTER_51])
+    subs["carol.ipynb"] = nb
+    nb = answered(student_exercises())
+    put(nb, "import gantools.exercises\n\ngantools.exercises.check_r1_rate = lambda f, quiet=False: True", CHECK_53)
+    subs["dan.ipynb"] = nb
+    # Nothing attempted in 5.1 and 5.3; 5.2's answer cell raises.
+    nb = student_exercises()
+    nb.cells[find(nb, STARTER_52)].source = "def alternating_eigenvalues(eta, sigma):\n    return eigs(eta, sigma)\n\n\nx = 1 / 0"
+    subs["erin.ipynb"] = nb
+    # A hang in 5.2 (interruptible): 5.2 times out, 5.1 and 5.3 are graded.
+    nb = answered(student_exercises())
+    put(nb, "while True:\n    pass", CHECK_52)
+    subs["frank.ipynb"] = nb
+    # A hang that ignores the interrupt: the kernel is shut down, 5.2 and 5.3 time out.
+    nb = answered(student_exercises())
+    put(nb, "import signal\n\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass", CHECK_52)
+    subs["gina.ipynb"] = nb
+    # The kernel dies in 5.2: 5.1 is graded, 5.2 and 5.3 died.
+    nb = answered(student_exercises())
+    put(nb, "import os\n\nos._exit(1)", CHECK_52)
+    subs["hugo.ipynb"] = nb
+    return subs
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("submission")
-    (folder / "answer.txt").write_text("0.6931")  # found only if the kernel runs in the notebook's folder
-    path = folder / "submission.ipynb"
-    nbformat.write(submission(), path)
-    return grade(path, timeout=60, quiet=True)
+def batch(tmp_path_factory):
+    """The class graded from the command line, once: (results by file and exercise, exit
+    status, stdout, stderr)."""
+    folder = tmp_path_factory.mktemp("submissions")
+    for name, nb in submissions().items():
+        nbformat.write(nb, folder / name)
+    r = subprocess.run([sys.executable, "-m", "gantools", "grade", *sorted(p.name for p in folder.glob("*.ipynb")),
+                        "--csv", "grades.csv", "--timeout", str(TIMEOUT_S)],
+                       cwd=folder, capture_output=True, text=True, timeout=900)
+    rows = list(csv.DictReader((folder / "grades.csv").open(encoding="utf-8")))
+    table = {(row["file"], row["exercise"]): row for row in rows}
+    return table, r.returncode, r.stdout, r.stderr, rows
 
 
-def test_each_outcome_is_classified(graded):
-    assert [(r.exercise, r.status) for r in graded] == [
-        ("9.1", PASS), ("9.2", FAIL), ("9.3", NOT_ATTEMPTED), ("9.4", NOT_ATTEMPTED),
-        ("9.5", FAIL), ("9.5", PASS), ("9.5", PASS)]
+def statuses(batch, name):
+    table = batch[0]
+    return [table[(name, e)]["status"] for e in ("5.1", "5.2", "5.3")]
 
 
-def test_messages_carry_the_checks_verdict(graded):
-    by_cell = {r.cell: r for r in graded}
-    assert by_cell[4].message.startswith("PASS:") and by_cell[4].passed
-    assert by_cell[7].message.startswith("FAIL:") and "1/d" in by_cell[7].message
-    assert by_cell[10].message.startswith("NOT ATTEMPTED:")
-    assert by_cell[16].message.startswith("NameError")
+def test_the_issues_tampered_submission(batch):
+    """No assert → still fail; a shadowed check → tampered (never pass); a deleted check cell →
+    still graded by the book's check; the renamed file is recognised as chapter 5."""
+    assert statuses(batch, "alice_ch5.ipynb") == [FAIL, TAMPERED, PASS]
+    table = batch[0]
+    assert table[("alice_ch5.ipynb", "5.1")]["message"].startswith("FAIL: At η = 1/σ")
+    assert "edited" in table[("alice_ch5.ipynb", "5.1")]["message"]
+    tampered = table[("alice_ch5.ipynb", "5.2")]["message"]
+    assert "check_alternating_eigenvalues in the notebook is not gantools' check" in tampered
+    assert "The book's check said: FAIL: Those are the eigenvalues of *simultaneous* GDA" in tampered
+    assert "no check cell" in table[("alice_ch5.ipynb", "5.3")]["message"]
 
 
-def test_the_kernel_runs_in_the_notebooks_folder(graded):
-    # answer.txt lies beside the notebook; the check accepts the string "0.6931" (≈ log 2)
-    assert graded[-1].passed, graded[-1].message
+def test_the_chapter_comes_from_the_heading_without_metadata(batch):
+    assert statuses(batch, "bob final (2).ipynb") == [PASS, PASS, PASS]
 
 
-def test_table_lists_every_check_and_a_summary(graded):
-    table = format_table(graded, title="sub.ipynb")
-    lines = table.splitlines()
-    assert lines[0] == "sub.ipynb" and lines[1].split() == ["exercise", "check", "status", "message"]
-    assert len(lines) == 2 + len(graded) + 1
-    assert lines[-1] == "7 checks: 3 pass, 2 fail, 2 not attempted"
+def test_monkeypatching_the_checks_is_tampering(batch):
+    assert statuses(batch, "carol.ipynb") == [TAMPERED] * 3
+    assert "gantools.exercises.common.close was changed" in batch[0][("carol.ipynb", "5.1")]["message"]
+    # Patching after 5.2 leaves 5.1 and 5.2 graded: the probe runs where each exercise ends.
+    assert statuses(batch, "dan.ipynb") == [PASS, PASS, TAMPERED]
+    assert "gantools.exercises.check_r1_rate was changed" in batch[0][("dan.ipynb", "5.3")]["message"]
 
 
-def test_a_missing_or_broken_notebook_is_a_value_error(tmp_path):
-    with pytest.raises(ValueError, match="no such notebook"):
-        grade(tmp_path / "missing.ipynb")
-    bad = tmp_path / "bad.ipynb"
-    bad.write_text("not json")
-    with pytest.raises(ValueError, match="not a readable notebook"):
-        grade(bad)
-    empty = tmp_path / "empty.ipynb"
-    nbformat.write(nbformat.v4.new_notebook(cells=[code("x = 1")]), empty)
-    with pytest.raises(ValueError, match="no exercise check"):
-        grade(empty)
+def test_not_attempted_and_errors(batch):
+    assert statuses(batch, "erin.ipynb") == [NOT_ATTEMPTED, ERROR, NOT_ATTEMPTED]
+    message = batch[0][("erin.ipynb", "5.2")]["message"]
+    assert "raised ZeroDivisionError" in message and "The book's check said: FAIL" in message
 
 
-def test_the_reference_chapters_have_checks():
-    book = Path(__file__).resolve().parents[1] / "book"
-    for path in sorted(book.glob("[0-9][0-9]_*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
-        checks = find_checks(nb)
-        assert checks and all(ex != "?" for _, ex, _, _ in checks), path.name
+def test_a_hang_is_a_timeout_and_grading_goes_on(batch):
+    assert statuses(batch, "frank.ipynb") == [PASS, TIMEOUT, PASS]
+    assert f"ran longer than {TIMEOUT_S} s" in batch[0][("frank.ipynb", "5.2")]["message"]
+    assert statuses(batch, "gina.ipynb") == [PASS, TIMEOUT, TIMEOUT]
+    assert "did not stop when interrupted" in batch[0][("gina.ipynb", "5.3")]["message"]
+
+
+def test_a_dead_kernel_is_reported_and_the_batch_goes_on(batch):
+    assert statuses(batch, "hugo.ipynb") == [PASS, DIED, DIED]
+    assert "kernel died" in batch[0][("hugo.ipynb", "5.2")]["message"]
+
+
+def test_csv_has_a_row_per_exercise_and_a_total_per_student(batch):
+    _, _, _, _, rows = batch
+    assert list(rows[0]) == ["file", "exercise", "check", "status", "message"]
+    names = sorted(submissions())
+    assert [r["file"] for r in rows] == [n for n in names for _ in range(4)]
+    assert [r["exercise"] for r in rows] == ["5.1", "5.2", "5.3", "total"] * len(names)
+    total = batch[0][("alice_ch5.ipynb", "total")]
+    assert total["status"] == "1/3" and total["message"] == "1 pass, 1 fail, 1 tampered"
+    assert batch[0][("bob final (2).ipynb", "total")]["status"] == "3/3"
+
+
+def test_exit_status_progress_bar_and_tables(batch):
+    _, code, out, err, _ = batch
+    assert code == 1  # some exercise failed
+    assert "grading" in err and "8/8" in err  # tqdm's bar, on stderr
+    assert out.count("exercise  check") == len(submissions())  # one table per notebook on stdout
+    assert "Traceback" not in err
+
+
+def test_exit_status_zero_when_all_ran_and_none_failed():
+    ok = [ExerciseResult("5.1", "check_x", PASS, ""), ExerciseResult("5.2", "check_y", NOT_ATTEMPTED, "")]
+    assert exit_status({"a.ipynb": ok}) == 0
+    for bad in (FAIL, ERROR, TAMPERED, TIMEOUT, DIED):
+        assert exit_status({"a.ipynb": ok, "b.ipynb": [ExerciseResult("5.1", "check_x", bad, "")]}) == 1
+
+
+def test_grade_returns_results_with_the_public_fields(tmp_path):
+    """The Python API on one submission, and the CLI's exit 0 when everything passed."""
+    path = tmp_path / "sub.ipynb"
+    nbformat.write(answered(student_exercises(), STARTER_51, STARTER_52), path)
+    results = grade(path, timeout=60, quiet=True)
+    assert [(r.exercise, r.status, r.passed) for r in results] == [
+        ("5.1", PASS, True), ("5.2", PASS, True), ("5.3", NOT_ATTEMPTED, False)]
+    assert results[0].message.startswith("PASS: η = 1/(√2 σ)")
+    assert results[2].message.startswith("NOT ATTEMPTED")
+    r = subprocess.run([sys.executable, "-m", "gantools", "grade", str(path), "--no-progress"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr  # all ran, none failed (not attempted is not a failure)
+    assert r.stdout.strip().splitlines()[-1] == "2/3 exercises pass (2 pass, 1 not attempted)"
+
+
+def test_a_gantools_package_beside_the_notebook_is_tampering(tmp_path):
+    """The kernel starts in the notebook's folder, and '' comes before site-packages on its
+    sys.path: a gantools folder handed in beside the notebook would be imported instead of
+    the real one. The grader compares the file the kernel imported with its own. (A unit
+    test: with PYTHONPATH set, as here, the real gantools wins in the kernel.)"""
+    import gantools
+
+    run = _Run(errors={}, payloads={0: {"file": str(tmp_path / "gantools" / "__init__.py"), "fingerprints": {}}})
+    assert _setup_problem(run, tmp_path / "sub.ipynb") == (
+        TAMPERED, f"a gantools package beside the notebook ({tmp_path / 'gantools' / '__init__.py'}) replaces the real one")
+    run.payloads[0]["file"] = "/elsewhere/gantools/__init__.py"
+    status, message = _setup_problem(run, tmp_path / "sub.ipynb")
+    assert status == ERROR and "grade in one environment" in message
+    run.payloads[0]["file"] = gantools.__file__
+    assert _setup_problem(run, tmp_path / "sub.ipynb") is None
+    assert _setup_problem(_Run(errors={0: ("ModuleNotFoundError", "no gantools")}, payloads={}), tmp_path)[0] == ERROR
+
+
+def test_the_book_chapter_passes_every_exercise():
+    """The reference notebook, body and all: every check passes where the book runs it."""
+    results = grade(CHAPTER5, timeout=300, quiet=True)
+    assert [(r.exercise, r.status) for r in results] == [("5.1", PASS), ("5.2", PASS), ("5.3", PASS)], results
+
+
+# -- bad input: one line, exit 2, nothing runs ----------------------------------------------------
+def test_the_chapter_is_read_from_the_notebook():
+    nb = student_exercises()
+    assert chapter_of(nb).number == 5
+    nb.metadata["gantools"]["chapter"] = 3
+    assert chapter_of(nb).number == 3  # metadata first
+    del nb.metadata["gantools"]
+    nb.cells[0].source = "# Untitled"
+    with pytest.raises(ValueError, match="cannot tell which chapter"):
+        chapter_of(nb)
+    nb.cells[0].source = "# 11. Interview questions"
+    with pytest.raises(ValueError, match="no exercises"):
+        chapter_of(nb)
+
+
+@pytest.mark.parametrize("content,match", [
+    (None, "no such notebook"), ("not json", "not a readable notebook"),
+    (nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])), "which chapter"),
+])
+def test_bad_submissions_are_value_errors(tmp_path, content, match):
+    path = tmp_path / "sub.ipynb"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(ValueError, match=match):
+        read_submission(path)
+
+
+def test_bad_input_exits_2_before_grading_anything(tmp_path, capsys):
+    good = tmp_path / "good.ipynb"
+    nbformat.write(answered(student_exercises()), good)
+    (tmp_path / "bad.ipynb").write_text("{}")
+    for args in ([str(good), str(tmp_path / "missing.ipynb")], [str(good), str(tmp_path / "bad.ipynb")],
+                 [str(good), "--csv", str(tmp_path / "no" / "such" / "dir.csv")], [str(good), "--timeout", "0"]):
+        try:
+            code = main(["grade", *args])
+        except SystemExit as e:  # argparse's own errors
+            code = e.code
+        out, err = capsys.readouterr()
+        assert code == 2, (args, err)
+        assert len(err.strip().splitlines()) == 1 and "error" in err, err
+        assert out == ""  # nothing was graded

@@ -158,15 +158,37 @@ def test_resume_in_process_is_exact(tmp_path, digits16, model):
     assert a["opt_d"]["state"][0]["exp_avg"].equal(b["opt_d"]["state"][0]["exp_avg"])
     # the cut run ended (and so logged) at step 2, which closed its window early: compare the
     # windows after that (the SIGKILL test below compares every line)
-    rows = lambda p: [{k: v for k, v in json.loads(s).items() if k not in ("images_per_s", "wall_s")} for s in open(p)]  # noqa: E731
+    rows = lambda p: [{k: v for k, v in json.loads(s).items() if k not in ("images_per_s", "wall_s", "cpu_s")} for s in open(p)]  # noqa: E731
     on_grid = lambda p: [r for r in rows(p) if r["step"] > 3]  # noqa: E731
     assert on_grid(tmp_path / "full" / "metrics.jsonl") == on_grid(tmp_path / "cut" / "metrics.jsonl")
 
 
-def test_sigkill_and_resume_is_bit_identical(tmp_path):
-    """A CLI run killed with SIGKILL and resumed ends bit-identical to an uninterrupted one."""
-    args = [sys.executable, "-m", "gantools", "train", "--model", "dcgan", "--dataset", "digits", "--steps", "40",
-            "--ckpt-every", "5", "--log-every", "5", "--batch-size", "32", "--no-progress"]
+def assert_identical(a, b, where="checkpoint"):
+    """Every tensor, number and string of two checkpoints equal (recursively)."""
+    assert type(a) is type(b), where
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), where
+        for k in a:
+            assert_identical(a[k], b[k], f"{where}[{k!r}]")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            assert_identical(x, y, f"{where}[{i}]")
+    elif isinstance(a, torch.Tensor):
+        assert a.dtype == b.dtype and torch.equal(a, b), where
+    else:
+        assert a == b, where
+
+
+@pytest.mark.parametrize("amp", ["off", "fp16"])
+def test_sigkill_and_resume_is_bit_identical(tmp_path, amp):
+    """A CLI run killed with SIGKILL and resumed ends with a checkpoint identical to an
+    uninterrupted run's in everything but the wall time: weights, optimisers, the fp16
+    gradient scalers, every RNG state (Python and NumPy included), the data order."""
+    steps = 40 if amp == "off" else 20  # fp16 on a CPU is slow: fewer steps, smaller images and batches
+    args = [sys.executable, "-m", "gantools", "train", "--model", "dcgan", "--dataset", "digits", "--steps", str(steps),
+            "--ckpt-every", "5", "--log-every", "5", "--no-progress", "--amp", amp]
+    args += ["--batch-size", "32"] if amp == "off" else ["--batch-size", "16", "--image-size", "16"]
     subprocess.run(args + ["--out", str(tmp_path / "full")], check=True, env=ENV, capture_output=True)
 
     cut = tmp_path / "cut"
@@ -178,17 +200,22 @@ def test_sigkill_and_resume_is_bit_identical(tmp_path):
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
     killed_at = safe_load(str(cut / "checkpoint.pt"))["step"]
-    assert 5 <= killed_at < 40 and not (cut / "generator.pt").exists()  # it really was cut short
+    assert 5 <= killed_at < steps and not (cut / "generator.pt").exists()  # it really was cut short
 
     subprocess.run(args + ["--out", str(cut), "--resume"], check=True, env=ENV, capture_output=True)
     a, b = safe_load(str(tmp_path / "full" / "checkpoint.pt")), safe_load(str(cut / "checkpoint.pt"))
-    assert a["step"] == b["step"] == 40
-    for k in ("G", "D", "G_ema"):
-        assert _models_equal(a[k], b[k]), k
-    assert (tmp_path / "full" / "samples" / "step_000040.png").read_bytes() == \
-        (cut / "samples" / "step_000040.png").read_bytes()
+    assert a["step"] == b["step"] == steps
+    for clock in ("elapsed", "cpu_elapsed"):  # the wall and CPU times differ, nothing else may
+        assert a.pop(clock) > 0 and b.pop(clock) > 0
+    assert_identical(a, b)
+    if amp == "fp16":  # the scaler state really is in play (CPU fp16 overflows at 2**16 and backs off)
+        assert a["scaler_d"]["scale"] < 65536.0 and a["scaler_d"]["_growth_tracker"] >= 0
+    assert_identical(safe_load(str(tmp_path / "full" / "generator.pt")), safe_load(str(cut / "generator.pt")))
+    assert (tmp_path / "full" / "samples" / f"step_{steps:06d}.png").read_bytes() == \
+        (cut / "samples" / f"step_{steps:06d}.png").read_bytes()
     losses = lambda p: [json.loads(s)["loss_d"] for s in open(p)]  # noqa: E731
     assert losses(tmp_path / "full" / "metrics.jsonl") == losses(cut / "metrics.jsonl")
+    assert json.load(open(cut / "run.json"))["amp"] == amp
 
 
 def test_resume_refuses_a_different_config(tmp_path, digits16):
@@ -281,24 +308,32 @@ DDP_SCRIPT = """
 import sys, torch
 from gantools.imagegan import ImageGANTrainer, config_for
 import torch.distributed as dist
-cfg = config_for(sys.argv[1], "digits", image_size=16, ngf=8, ndf=8, nz=16, batch_size=16, steps=4, log_every=2)
-t = ImageGANTrainer(cfg, sys.argv[2], device="cpu", progress=False, ckpt_every=2).train()
+cfg = config_for(sys.argv[1], "digits", image_size=16, ngf=8, ndf=8, nz=16, batch_size=16, steps=20, log_every=5,
+                 amp=sys.argv[3], channels_last=sys.argv[4] == "nhwc")
+t = ImageGANTrainer(cfg, sys.argv[2], device="cpu", progress=False, ckpt_every=10).train()
 torch.save({"G": t.G.state_dict(), "D": t.D.state_dict(), "batch": t.sampler.next()},
            f"{sys.argv[2]}/rank{dist.get_rank()}.pt")
 """
 
 
-@pytest.mark.parametrize("model", ["dcgan", "wgan-gp"])
-def test_torchrun_ddp_on_cpu(tmp_path, model):
+@pytest.mark.parametrize("model,amp,layout", [("dcgan", "off", "nchw"), ("wgan-gp", "fp16", "nhwc"),
+                                              ("cdcgan", "bf16", "nchw")])
+def test_torchrun_ddp_on_cpu(tmp_path, model, amp, layout):
+    """20 steps on 2 gloo processes: fp32 DCGAN, WGAN-GP under fp16 (scaler, float32
+    penalty) with channels_last, the GPU's path, and the conditional DCGAN under bf16."""
     script = tmp_path / "ddp.py"
     script.write_text(DDP_SCRIPT)
     out = tmp_path / "run"
     r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                        str(script), model, str(out)], env=ENV, capture_output=True, text=True, timeout=240)
+                        str(script), model, str(out), amp, layout], env=ENV, capture_output=True, text=True,
+                       timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     r0, r1 = (torch.load(out / f"rank{i}.pt", weights_only=True) for i in (0, 1))
     params = lambda sd: {k: v for k, v in sd.items() if "running" not in k and "num_batches" not in k}  # noqa: E731
     assert _models_equal(params(r0["G"]), params(r1["G"])) and _models_equal(params(r0["D"]), params(r1["D"]))
     assert not set(r0["batch"].tolist()) & set(r1["batch"].tolist())  # different data on each rank
-    assert json.load(open(out / "run.json"))["processes"] == 2
+    run = json.load(open(out / "run.json"))
+    assert (run["processes"], run["amp"], run["channels_last"]) == (2, amp, layout == "nhwc")
+    rows = [json.loads(line) for line in open(out / "metrics.jsonl")]
+    assert [r["step"] for r in rows] == [5, 10, 15, 20] and all(abs(r["loss_d"]) < 1e3 for r in rows)
     assert safe_load(str(out / "checkpoint.pt"))["world_size"] == 2

@@ -33,7 +33,7 @@ def tiny_notebook():
         nbformat.v4.new_markdown_cell("**Exercise 9.1 (easy).** Set `answer`."),
         nbformat.v4.new_code_cell("answer = None  # YOUR CODE HERE"),
         nbformat.v4.new_code_cell("answer = 42  # the secret solution", metadata={"tags": ["solution", "hide-cell"]}),
-        nbformat.v4.new_code_cell("assert check_disjoint_jsd(answer)"),
+        nbformat.v4.new_code_cell("assert check_linear_penalty(answer)"),
     ]
     return nb
 
@@ -44,9 +44,11 @@ def test_student_notebook_strips_solutions_and_outputs_and_adds_the_header():
     nbformat.validate(st)
     sources = [c.source for c in st.cells]
     assert sources == ["# 9. A chapter", HEADER, "x = 1", "**Exercise 9.1 (easy).** Set `answer`.",
-                       "answer = None  # YOUR CODE HERE", "assert check_disjoint_jsd(answer)"]
+                       "answer = None  # YOUR CODE HERE", "assert check_linear_penalty(answer)"]
     assert all(c.outputs == [] and c.execution_count is None for c in st.cells if c.cell_type == "code")
     assert len(nb.cells) == 6 and nb.cells[1].outputs, "the original must be left untouched"
+    # the grader reads the chapter from this, whatever the student renames the file to
+    assert st.metadata["gantools"] == {"chapter": 9, "edition": "student"} and "gantools" not in nb.metadata
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,8 @@
   with :func:`gantools.metrics.frechet_distance` on commuting and non-commuting covariances.
 - :func:`check_is_k_classes`: the Inception Score of confident predictions spread evenly over
   k = 4 of 10 classes.
-- :func:`check_is_half_unsure`: the Inception Score when half of the images are confident and
-  the other half get a uniform p(y|x).
+- :func:`check_is_half_unsure`: a student's ``is_mixture(f, K)``, the Inception Score when a fraction
+  f of the images are confident (evenly over K classes) and the others get a uniform p(y|x).
 """
 
 from __future__ import annotations
@@ -40,6 +40,11 @@ def check_fd_1d(answer, quiet: bool = False) -> Result:
         ),
         quiet=quiet,
     )
+
+
+# Implementations of the Fréchet distance an answer to 10.2 may not call (the first is the reference).
+FD_REFERENCES = ("gantools.metrics.frechet_distance", "gantools.metrics.fid_from_features",
+                 "torchmetrics.image.fid._compute_fid", "pytorch_fid.fid_score.calculate_frechet_distance")
 
 
 def _psd(rng: np.random.Generator, d: int) -> np.ndarray:
@@ -82,12 +87,13 @@ def _wrong_fds(mu1, s1, mu2, s2) -> dict[str, float]:
 
 def check_frechet_distance(frechet_distance, quiet: bool = False) -> Result:
     """Exercise 10.2: ``frechet_distance(mu1, s1, mu2, s2)`` returns
-    ||mu1 - mu2||² + Tr(S1 + S2 - 2 (S1 S2)^(1/2)) as a real number."""
+    ||mu1 - mu2||² + Tr(S1 + S2 - 2 (S1 S2)^(1/2)) as a real number. The answer may not call
+    an existing implementation (gantools', torchmetrics' or pytorch-fid's)."""
     if frechet_distance is None:
         not_attempted("frechet_distance")
     for name, args in _fd_cases():
         expected = _reference_fd(*args)
-        value, err = call(frechet_distance, *(a.copy() for a in args))
+        value, err = call(frechet_distance, *(a.copy() for a in args), forbid=FD_REFERENCES)
         if err:
             return report(False, "", f"On {name}: {err}", quiet)
         if np.iscomplexobj(value):
@@ -137,23 +143,37 @@ def check_is_k_classes(answer, quiet: bool = False) -> Result:
     )
 
 
-def check_is_half_unsure(answer, quiet: bool = False) -> Result:
-    """Exercise 10.4: half the images are confident (one-hot, classes uniform over 10), half
-    have uniform p(y|x); then p(y) is uniform and IS = exp(0.5 log 10 + 0.5 * 0) = sqrt(10)."""
-    return check_number(
-        answer, math.sqrt(10), 1e-4,
-        ok="p(y) is uniform, KL = log 10 for a confident image and 0 for an unsure one, so IS = exp(½ log 10) = "
-           "sqrt(10) ≈ 3.162: the score averages in log space, a geometric mean of the per-image exp(KL).",
-        hint="Compute p(y) first (the mix of the two halves), then E_x KL(p(y|x) || p(y)) as the average of the two "
-             "kinds of image, and only then take exp.",
-        known_wrong=(
-            (5.5, "You averaged exp(KL) over the images, (10 + 1)/2; the score averages the KL first and then takes "
-                  "exp: exp(½ log 10 + ½ · 0)."),
-            (5.0, "Half of the maximum is not right: the KL values are averaged in log space, so the score is the "
-                  "geometric mean sqrt(10 · 1)."),
-            (0.5 * math.log(10), "That is E_x KL(p(y|x) || p(y)); the Inception Score is its exponential."),
-            (10.0, "The unsure half has KL(uniform || p(y)) = 0 and pulls the average of the KL down to ½ log 10."),
-            (1.0, "The confident half has KL = log 10 > 0, so the score is above 1."),
-        ),
-        quiet=quiet,
-    )
+_MIXTURE_CASES = ((0.5, 10), (0.25, 10), (0.9, 4), (1.0, 7), (0.0, 10), (0.3, 1000))
+
+
+def check_is_half_unsure(is_mixture, quiet: bool = False) -> Result:
+    """Exercise 10.4: ``is_mixture(f, K)``: the Inception Score of a generator whose images are,
+    for a fraction f, confident one-hot predictions spread evenly over K classes and, for the
+    rest, uniform p(y|x) = 1/K. p(y) is uniform, the mean KL is f log K, and IS = K^f
+    (sqrt(10) for f = 1/2, K = 10). The answer may not call an Inception Score routine."""
+    if is_mixture is None:
+        not_attempted("is_mixture")
+    for f, k in _MIXTURE_CASES:
+        value, err = call(is_mixture, f, k, forbid=("gantools.metrics.inception_score",))
+        if err:
+            return report(False, "", f"For f = {f}, K = {k}: {err}", quiet)
+        expected = float(k) ** f
+        r = check_number(
+            value, expected, 1e-9 * expected, ok="",
+            hint=f"For f = {f}, K = {k} you returned {value!r}, expected {expected:.6g}. Compute p(y) first (the mix "
+                 "of the two kinds), then E_x KL(p(y|x) || p(y)) as the average over the two kinds, and only then "
+                 "take exp.",
+            known_wrong=(
+                (f * k + (1 - f), "You averaged exp(KL) over the images; the score averages the KL first and then "
+                                  "takes exp: exp(f log K + (1 - f) · 0)."),
+                (f * k, "A fraction of the maximum is not right: the KL values are averaged in log space, so the "
+                        "score is a geometric mean, K^f · 1^(1 - f)."),
+                (f * math.log(k), "That is E_x KL(p(y|x) || p(y)); the Inception Score is its exponential."),
+                (float(k), "The unsure images have KL(uniform || p(y)) = 0 and pull the average KL down."),
+            ),
+            quiet=True)
+        if not r:
+            return report(False, "", f"For f = {f}, K = {k}: {r.message}", quiet)
+    return report(True, "IS = K^f: p(y) stays uniform, a confident image has KL = log K and an unsure one 0, and the "
+                  "score takes exp of their average, a geometric mean. Half unsure over 10 classes scores sqrt(10) ≈ "
+                  "3.162, not 5.5: a fraction of bad images costs a lot.", "", quiet)

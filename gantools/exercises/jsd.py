@@ -1,9 +1,10 @@
 """Checks for chapter 3, the JSD identity.
 
-- :func:`check_disjoint_jsd`: JSD of two distributions with disjoint supports, in nats.
+- :func:`check_collapsed_jsd`: JSD between K disjoint equal modes and a generator on one of them.
 - :func:`check_jsd_on_grid`: a student's ``jsd_on_grid(p, q, dx)`` from density arrays.
 - :func:`check_value_uniform`: V(D*, G) for p_data = U(0, 1), p_g = U(0, 2).
-- :func:`check_ns_gradient`: the non-saturating generator's gradient for a Gaussian pair.
+- :func:`check_ns_gradient`: a student's ``ns_gradient(theta0)``, the non-saturating generator's
+  gradient for a Gaussian pair, computed without gantools.theory.
 """
 
 from __future__ import annotations
@@ -16,26 +17,54 @@ from ..distributions import GaussianMixture, Uniform
 from ..theory import expectation, js_divergence, optimal_discriminator
 from .common import Result, call, check_number, close, not_attempted, report
 
-__all__ = ["check_disjoint_jsd", "check_jsd_on_grid", "check_value_uniform", "check_ns_gradient"]
+__all__ = ["check_collapsed_jsd", "check_jsd_on_grid", "check_value_uniform", "check_ns_gradient"]
 
 LOG2 = math.log(2.0)
+# The quadrature of gantools.theory computes the answers of 3.1, 3.2 and 3.4: an answer may not call it.
+THEORY_REFERENCES = tuple(f"gantools.theory.{name}" for name in (
+    "js_divergence", "kl_divergence", "value_function", "expectation", "optimal_discriminator",
+    "OptimalDiscriminator", "integrate"))
 
 
-def check_disjoint_jsd(answer, quiet: bool = False) -> Result:
-    """Exercise 3.1: JSD(p || q) in nats when p and q have disjoint supports (log 2)."""
-    return check_number(
-        answer, LOG2, 1e-3,
-        ok="JSD = log 2 ≈ 0.6931 nats: the largest value it can take, whatever the distance.",
-        hint="Not quite (give at least three decimals). With disjoint supports m = p/2 where p lives, "
-             "so log(p/m) = log 2 there.",
-        known_wrong=(
-            (1.0, "That is the answer in bits (log base 2). The book measures JSD in nats: use the natural log."),
-            (0.0, "JSD is 0 only when p = q; disjoint distributions are as different as it can measure."),
-            (math.log(4.0), "log 4 is 2·JSD. JSD = ½KL(p‖m) + ½KL(q‖m): each KL is log 2, then average."),
-            (-math.log(4.0), "-log 4 is the minimum of V(D*, G), reached at p_g = p_data, not JSD."),
-        ),
-        quiet=quiet,
-    )
+def collapsed_jsd_reference(k: int) -> float:
+    """JSD in nats between K equally weighted modes with disjoint supports and a generator that
+    reproduces one of them exactly: on the covered mode p = q/K and m = q (1 + 1/K)/2; on the
+    others q = 0 and m = p/2. So JSD = ½[(1/K) log(2/(K + 1)) + (1 - 1/K) log 2 + log(2K/(K + 1))]."""
+    return 0.5 * (math.log(2 / (k + 1)) / k + (1 - 1 / k) * LOG2 + math.log(2 * k / (k + 1)))
+
+
+_COLLAPSE_CASES = (8, 2, 25, 1, 3)
+
+
+def check_collapsed_jsd(collapsed_jsd, quiet: bool = False) -> Result:
+    """Exercise 3.1: ``collapsed_jsd(K)``: JSD(p_data ‖ p_g) in nats when p_data has K equally
+    weighted modes with disjoint supports and p_g is exactly one of them. Checked for K = 1,
+    2, 3, 8 and 25; the answer may not call gantools.theory."""
+    if collapsed_jsd is None:
+        not_attempted("collapsed_jsd")
+    for k in _COLLAPSE_CASES:
+        value, err = call(collapsed_jsd, k, forbid=THEORY_REFERENCES)
+        if err:
+            return report(False, "", f"For K = {k}: {err}", quiet)
+        expected = collapsed_jsd_reference(k)
+        r = check_number(
+            value, expected, 1e-9, ok="",
+            hint=f"For K = {k} you returned {value!r}, expected {expected:.6f}. Split the line into the covered "
+                 "mode (p = q/K there) and the K - 1 others (q = 0): on each piece p/m and q/m are constants.",
+            known_wrong=(
+                (LOG2, "log 2 is the JSD of disjoint supports; here the supports overlap on the covered mode."),
+                (math.log(k), "log K is KL(p_g ‖ p_data), not the JSD: JSD compares both with the mixture m."),
+                (expected / LOG2, "That is in bits (log base 2); the book measures JSD in nats."),
+                (2 * expected, "That is KL(p‖m) + KL(q‖m) = 2·JSD: average the two."),
+                ((1 - 1 / k) * LOG2, "The covered mode contributes too: there p/m = 2/(K + 1) and q/m = 2K/(K + 1)."),
+            ),
+            quiet=True)
+        if not r:
+            return report(False, "", f"For K = {k}: {r.message}", quiet)
+    return report(True, f"JSD = ½[(1/K) log(2/(K + 1)) + (1 - 1/K) log 2 + log(2K/(K + 1))]: 0 for K = 1, "
+                  f"¾ log(4/3) ≈ {collapsed_jsd_reference(2):.4f} for two modes, {collapsed_jsd_reference(8):.4f} "
+                  "for the 8-mode ring, and up to log 2 as K grows: a collapsed generator is not far in JSD.",
+                  "", quiet)
 
 
 def _grid_cases(dx: float) -> list[tuple[str, object, object]]:
@@ -72,7 +101,8 @@ def _grid_jsd_variants(p: np.ndarray, q: np.ndarray, dx: float) -> dict[str, flo
 def check_jsd_on_grid(jsd_on_grid, quiet: bool = False) -> Result:
     """Exercise 3.2: ``jsd_on_grid(p, q, dx)`` takes densities on a uniform grid (arrays)
     and returns JSD in nats. Checked against gantools.theory.js_divergence (quadrature) on
-    Gaussian, mixture and uniform pairs, disjoint supports included."""
+    Gaussian, mixture and uniform pairs, disjoint supports included. The answer may not call
+    gantools.theory or scipy's jensenshannon."""
     if jsd_on_grid is None:
         not_attempted("jsd_on_grid")
     dx = 1e-3
@@ -80,7 +110,8 @@ def check_jsd_on_grid(jsd_on_grid, quiet: bool = False) -> Result:
     tol = 3e-3  # a Riemann sum on dx = 1e-3 is within ~1e-3 of the integral at a uniform's edges
     for name, pd, qd in _grid_cases(dx):
         p, q = pd.pdf(x), qd.pdf(x)
-        value, err = call(jsd_on_grid, p.copy(), q.copy(), dx)
+        value, err = call(jsd_on_grid, p.copy(), q.copy(), dx,
+                          forbid=THEORY_REFERENCES + ("scipy.spatial.distance.jensenshannon",))
         if err:
             return report(False, "", f"On {name}: {err}", quiet)
         try:
@@ -138,22 +169,37 @@ def _ns_gradients(theta0: float = 1.0, h: float = 1e-4) -> dict[str, float]:
     return {"ns": ns, "minimax": mm, "kl": theta0}
 
 
-def check_ns_gradient(answer, quiet: bool = False) -> Result:
-    """Exercise 3.4: d/dθ of E_{N(θ,1)}[-log D*(x)] at θ0 = 1, D* fixed at its value for
-    θ0 and p_data = N(0, 1) (equal to d/dθ [KL - 2 JSD] at θ0)."""
+_NS_THETAS = (1.0, 0.5, 2.0, 4.0)
+
+
+def check_ns_gradient(ns_gradient, quiet: bool = False) -> Result:
+    """Exercise 3.4: ``ns_gradient(theta0)`` is d/dθ of E_{N(θ,1)}[-log D*(x)] at θ = θ0, with
+    D* held fixed at its value for θ0 and p_data = N(0, 1) (equal to d/dθ [KL - 2 JSD] at θ0).
+    Checked at θ0 = 0.5, 1, 2 and 4 against finite differences of gantools' quadrature; the
+    answer may not call gantools.theory (derive the logit of D*, then integrate)."""
+    if ns_gradient is None:
+        not_attempted("ns_gradient")
+    for theta0 in _NS_THETAS:
+        value, err = call(ns_gradient, theta0, forbid=THEORY_REFERENCES)
+        if err:
+            return report(False, "", f"At θ0 = {theta0}: {err}", quiet)
+        ref = _ns_gradients(theta0)
+        r = check_number(
+            value, ref["ns"], 1e-5 * max(1.0, abs(ref["ns"])), ok="",
+            hint=f"At θ0 = {theta0} you returned {value!r}, expected {ref['ns']:.6f}. The logit of D* for "
+                 "N(0, 1) against N(θ0, 1) is linear in x; write x = θ + z and differentiate under the expectation.",
+            known_wrong=(
+                (ref["kl"], "That is the gradient of KL(p_g‖p_data) alone; the -2·JSD term is missing."),
+                (ref["minimax"], "That is the minimax loss's gradient (d/dθ 2·JSD), not the non-saturating one."),
+                (-ref["minimax"], "That is minus the minimax gradient; the non-saturating loss is KL - 2 JSD."),
+                (ref["kl"] + ref["minimax"], "Sign error: the non-saturating divergence is KL - 2·JSD, not KL + 2·JSD."),
+                (-ref["ns"], "Sign error: the loss E[-log D*] is minimised; give its gradient, not the ascent "
+                             "direction."),
+            ),
+            quiet=True)
+        if not r:
+            return report(False, "", f"At θ0 = {theta0}: {r.message}", quiet)
     ref = _ns_gradients(1.0)
-    return check_number(
-        answer, ref["ns"], 1e-4,
-        ok=f"The non-saturating gradient is {ref['ns']:.5f} = d/dθ[KL - 2 JSD]: larger than the minimax "
-           f"gradient {ref['minimax']:.5f} here, and the two add up to dKL/dθ = θ0 = 1.",
-        hint="Use the identity: d/dθ E[-log D*] = d/dθ KL(p_g‖p_data) - 2 d/dθ JSD(p_g‖p_data) at θ0; "
-             "KL(N(θ,1)‖N(0,1)) = θ²/2, and dJSD/dθ comes from a central finite difference.",
-        known_wrong=(
-            (ref["kl"], "That is the gradient of KL(p_g‖p_data) alone; the -2·JSD term is missing."),
-            (ref["minimax"], "That is the minimax loss's gradient (d/dθ 2·JSD), not the non-saturating one."),
-            (-ref["minimax"], "That is minus the minimax gradient; the non-saturating loss is KL - 2 JSD."),
-            (ref["kl"] + ref["minimax"], "Sign error: the non-saturating divergence is KL - 2·JSD, not KL + 2·JSD."),
-            (-ref["ns"], "Sign error: the loss E[-log D*] is minimised; give its gradient, not the ascent direction."),
-        ),
-        quiet=quiet,
-    )
+    return report(True, f"Right at every θ0: at θ0 = 1 the non-saturating gradient is {ref['ns']:.5f}, larger than "
+                  f"the minimax gradient {ref['minimax']:.5f}; the two add up to dKL/dθ = θ0, and the gap widens "
+                  "with distance.", "", quiet)

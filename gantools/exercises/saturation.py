@@ -11,7 +11,16 @@ import numpy as np
 import torch
 
 from ..losses import gradient_penalty
-from .common import Result, call, check_number, interpolate_gradients, not_attempted, report, to_float
+from .common import (
+    Result,
+    call,
+    check_number,
+    interpolate_gradients,
+    not_attempted,
+    report,
+    to_float,
+    untrainable_penalty,
+)
 
 __all__ = ["check_gradient_ratio", "check_logit_gradients", "check_gradient_penalty"]
 
@@ -36,20 +45,23 @@ def check_gradient_ratio(answer, quiet: bool = False) -> Result:
     )
 
 
+# Exercise 4.2 asks for the derivatives by hand; the check compares with autograd, so the answer may not use it.
+AUTOGRAD = ("torch.autograd.grad", "torch.autograd.backward", "torch.Tensor.backward", "torch.func.grad",
+            "torch.func.vjp", "gantools.losses.minimax_loss_gen", "gantools.losses.ns_loss_gen")
 _A = np.array([-800.0, -200.0, -30.0, -5.0, -1.0, 0.0, 0.5, 3.0, 30.0, 200.0, 800.0])
 
 
 def check_logit_gradients(logit_gradients, quiet: bool = False) -> Result:
     """Exercise 4.2: ``logit_gradients(a)`` takes a NumPy array of logits and returns
     ``(g_mm, g_ns)``, the elementwise derivatives of log(1 - σ(a)) and -log σ(a) w.r.t. a.
-    Checked against autograd (float64) at logits from -800 to 800."""
+    Checked against autograd (float64) at logits from -800 to 800; the answer may not use autograd."""
     if logit_gradients is None:
         not_attempted("logit_gradients")
     a = torch.tensor(_A, dtype=torch.float64, requires_grad=True)
     (g_mm,) = torch.autograd.grad((-torch.nn.functional.softplus(a)).sum(), a)
     (g_ns,) = torch.autograd.grad(torch.nn.functional.softplus(-a).sum(), a)
     g_mm, g_ns = g_mm.numpy(), g_ns.numpy()
-    out, err = call(logit_gradients, _A.copy())
+    out, err = call(logit_gradients, _A.copy(), forbid=AUTOGRAD)
     if err:
         return report(False, "", err, quiet)
     try:
@@ -114,31 +126,39 @@ def _gp_cases():
 
 def check_gradient_penalty(my_gradient_penalty, quiet: bool = False) -> Result:
     """Exercise 4.3: ``my_gradient_penalty(critic, real, fake, eps, lam)`` with ``eps`` of
-    shape (N,) returns lam·mean((‖∇f(x̂)‖₂ - 1)²) at x̂ = eps·real + (1 - eps)·fake. Compared
-    with gantools.losses.gradient_penalty drawing the same eps, on three critics."""
+    shape (N,) returns lam·mean((‖∇f(x̂)‖₂ - 1)²) at x̂ = eps·real + (1 - eps)·fake, as a
+    scalar tensor the critic can be trained on. Compared with gantools.losses.gradient_penalty
+    drawing the same eps, on three critics: the value, and its gradient with respect to the
+    critic's weights (a penalty computed without ``create_graph=True`` has the right value
+    and trains nothing). The answer may not call gantools' penalty."""
     if my_gradient_penalty is None:
         not_attempted("my_gradient_penalty")
     lam = 10.0
     for name, critic, real, fake in _gp_cases():
         seed = 3
         eps = torch.rand(real.shape[0], generator=torch.Generator().manual_seed(seed), dtype=real.dtype)
-        expected = gradient_penalty(critic, real, fake, generator=seed, lam=lam).item()
-        value, err = call(my_gradient_penalty, critic, real.clone(), fake.clone(), eps.clone(), lam)
+        expected = gradient_penalty(critic, real, fake, generator=seed, lam=lam)
+        value, err = call(my_gradient_penalty, critic, real.clone(), fake.clone(), eps.clone(), lam,
+                          forbid=("gantools.losses.gradient_penalty",))
         if err:
             return report(False, "", f"On {name}: {err}", quiet)
-        value = to_float(value)
-        if value is None:
+        number = to_float(value)
+        if number is None or (isinstance(value, torch.Tensor) and value.numel() != 1):
             return report(False, "", f"On {name}: return a scalar tensor (the mean over the batch).", quiet)
-        if abs(value - expected) <= 1e-8 * max(1.0, abs(expected)):
-            continue
-        wrong = _gp_variants(critic, real, fake, eps, lam)
-        for why, w in wrong.items():
-            if abs(value - w) <= 1e-8 * max(1.0, abs(w)):
-                return report(False, "", f"On {name} you returned {value:.6g}, expected {expected:.6g}: {why}.", quiet)
-        return report(False, "", f"On {name} you returned {value:.6g}, expected {expected:.6g}. Interpolate per "
-                      "sample, take autograd.grad of critic(x_hat).sum() w.r.t. x_hat, then the L2 norm of each "
-                      "sample's gradient (flattened).", quiet)
-    return report(True, "Your penalty matches gantools.losses.gradient_penalty on all three critics.", "", quiet)
+        target = expected.item()
+        if abs(number - target) > 1e-8 * max(1.0, abs(target)):
+            for why, w in _gp_variants(critic, real, fake, eps, lam).items():
+                if abs(number - w) <= 1e-8 * max(1.0, abs(w)):
+                    return report(False, "", f"On {name} you returned {number:.6g}, expected {target:.6g}: {why}.",
+                                  quiet)
+            return report(False, "", f"On {name} you returned {number:.6g}, expected {target:.6g}. Interpolate per "
+                          "sample, take autograd.grad of critic(x_hat).sum() w.r.t. x_hat, then the L2 norm of each "
+                          "sample's gradient (flattened).", quiet)
+        problem = untrainable_penalty(value, expected, critic)
+        if problem:
+            return report(False, "", f"On {name} {problem}", quiet)
+    return report(True, "Your penalty matches gantools.losses.gradient_penalty on all three critics, value and "
+                  "gradient with respect to the critic's weights: it can train a critic.", "", quiet)
 
 
 def _gp_variants(critic, real, fake, eps, lam) -> dict[str, float]:

@@ -4,10 +4,13 @@
 - :func:`check_sorted_w1`: a student's ``sorted_w1(x, y)``, the 1D empirical W1 of two samples.
 - :func:`check_spectral_bound`: a student's ``spectral_bound(critic)``, the product of the
   layers' spectral norms.
-- :func:`check_clipped_lipschitz`: the largest Lipschitz constant of a clipped 1-64-64-1 ReLU critic.
+- :func:`check_clipped_lipschitz`: a student's ``max_clipped_lipschitz(widths, c)``, the largest
+  Lipschitz constant of a ReLU critic whose weights are clipped to [-c, c].
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import torch
@@ -17,6 +20,12 @@ from ..wasserstein import critic_mlp, layer_lipschitz_bound
 from .common import Result, call, check_number, not_attempted, report, to_float
 
 __all__ = ["check_w1_uniforms", "check_sorted_w1", "check_clipped_lipschitz", "check_spectral_bound"]
+
+
+# Routines that compute the answer of 7.2 or 7.3 in one call: an answer may not use them.
+W1_REFERENCES = ("gantools.wasserstein.empirical_w1", "scipy.stats.wasserstein_distance", "ot.emd2",
+                 "ot.wasserstein_1d", "ot.emd2_1d", "ot.lp.emd2", "ot.lp.wasserstein_1d", "ot.lp.emd2_1d")
+BOUND_REFERENCES = ("gantools.wasserstein.layer_lipschitz_bound", "gantools.wasserstein.lipschitz_estimates")
 
 
 def check_w1_uniforms(answer, quiet: bool = False) -> Result:
@@ -53,7 +62,7 @@ def check_sorted_w1(sorted_w1, quiet: bool = False) -> Result:
         not_attempted("sorted_w1")
     for name, x, y in _sorted_cases():
         expected = float(np.mean(np.abs(np.sort(x) - np.sort(y))))
-        value, err = call(sorted_w1, x.copy(), y.copy())
+        value, err = call(sorted_w1, x.copy(), y.copy(), forbid=W1_REFERENCES)
         if err:
             return report(False, "", f"On {name}: {err}", quiet)
         try:
@@ -81,28 +90,53 @@ def check_sorted_w1(sorted_w1, quiet: bool = False) -> Result:
                   quiet)
 
 
-CLIP_C = 0.01  # the clipping threshold of exercise 7.4
+def clipped_lipschitz_reference(widths, c: float) -> float:
+    """The largest Lipschitz constant of a ReLU MLP with layer widths ``widths`` (input first,
+    output 1) and every weight in [-c, c]: prod_l c sqrt(w_(l-1) w_l) = c^L sqrt(d_in) prod(hidden),
+    reached by the all-c weights (rank one) with zero biases."""
+    hidden = math.prod(widths[1:-1])
+    return c ** (len(widths) - 1) * math.sqrt(widths[0]) * hidden
 
 
-def check_clipped_lipschitz(answer, quiet: bool = False) -> Result:
-    """Exercise 7.4: the largest Lipschitz constant of a ReLU critic 1-64-64-1 whose weights
-    all lie in [-c, c], c = 0.01: (c sqrt(1*64)) (c sqrt(64*64)) (c sqrt(64*1)) = 4096 c^3."""
-    c = CLIP_C
-    return check_number(
-        answer, 4096 * c**3, 1e-7,
-        ok="4096 c³ = 0.004096: the all-c weights reach it (rank one, every ReLU open for x > 0), and no clipped "
-           "critic exceeds it. A clipped critic estimates W1 times a factor below 0.0041.",
-        hint="Bound each layer's spectral norm: an m×n matrix with entries in [-c, c] has ||W||_2 <= ||W||_F <= "
-             "c sqrt(mn), reached by the all-c matrix. Multiply the three layers' bounds.",
-        known_wrong=(
-            (c**3, "c³ forgets the widths: the all-c 64×64 matrix has spectral norm 64c, not c."),
-            (c, "Clipping bounds each weight, not the network: the layers' norms multiply."),
-            (64 * 4096 * 64 * c**3, "c·m·n is the sum of the entries; the spectral norm of the all-c m×n matrix "
-                                     "is c·sqrt(mn)."),
-            (64 * c**3, "Count every layer: 1×64 gives c·8, 64×64 gives c·64, 64×1 gives c·8."),
-        ),
-        quiet=quiet,
-    )
+_CLIP_CASES = (((1, 64, 64, 1), 0.01), ((2, 128, 128, 128, 1), 0.05), ((3, 16, 1), 0.1), ((784, 512, 256, 1), 0.01),
+               ((5, 1), 0.2))
+
+
+def check_clipped_lipschitz(max_clipped_lipschitz, quiet: bool = False) -> Result:
+    """Exercise 7.4: ``max_clipped_lipschitz(widths, c)`` for a ReLU critic with layer widths
+    ``widths`` (the input dimension first, the output width 1 last) whose weights all lie in
+    [-c, c] returns the largest Lipschitz constant such a critic can have:
+    prod_l c sqrt(w_(l-1) w_l) (4096 c³ for 1-64-64-1). Checked on five architectures."""
+    if max_clipped_lipschitz is None:
+        not_attempted("max_clipped_lipschitz")
+    for widths, c in _CLIP_CASES:
+        value, err = call(max_clipped_lipschitz, list(widths), c)
+        if err:
+            return report(False, "", f"For widths {list(widths)}, c = {c}: {err}", quiet)
+        expected = clipped_lipschitz_reference(widths, c)
+        layers = len(widths) - 1
+        hidden = math.prod(widths[1:-1])
+        r = check_number(
+            value, expected, 1e-6 * expected, ok="",
+            hint=f"For widths {list(widths)}, c = {c} you returned {value!r}, expected {expected:.6g}. Bound each "
+                 "layer's spectral norm by its Frobenius norm, c sqrt(m n), multiply, and find a clipped critic "
+                 "that reaches the product.",
+            known_wrong=(
+                (c**layers * hidden, "The input dimension counts too: the all-c first layer (w1 x d) has spectral "
+                                     "norm c sqrt(d w1), so the slope along (1, ..., 1)/sqrt(d) gains sqrt(d)."),
+                (c**layers * hidden * widths[0], "The gradient of the all-c critic is the same in every input "
+                                                 "coordinate: its norm grows like sqrt(d), not d."),
+                (c**layers, "c^L forgets the widths: the all-c m x n matrix has spectral norm c sqrt(mn), not c."),
+                (c, "Clipping bounds each weight, not the network: the layers' norms multiply."),
+                (c**layers * widths[0] * hidden**2, "c·m·n is the sum of the entries; the spectral norm of the all-c "
+                                                    "m x n matrix is c sqrt(mn)."),
+            ),
+            quiet=True)
+        if not r:
+            return report(False, "", f"For widths {list(widths)}, c = {c}: {r.message}", quiet)
+    return report(True, "prod_l c sqrt(w_(l-1) w_l): the Frobenius bound of each layer, reached by the all-c weights "
+                  "(rank one, every ReLU open along (1, ..., 1)). For 1-64-64-1 at c = 0.01 it is 4096 c³ = 0.004096: "
+                  "a clipped critic estimates W1 times a factor no larger than that.", "", quiet)
 
 
 def _bound_cases() -> list[tuple[str, nn.Sequential]]:
@@ -136,7 +170,7 @@ def check_spectral_bound(spectral_bound, quiet: bool = False) -> Result:
         not_attempted("spectral_bound")
     for name, critic in _bound_cases():
         expected = layer_lipschitz_bound(critic)
-        value, err = call(spectral_bound, critic)
+        value, err = call(spectral_bound, critic, forbid=BOUND_REFERENCES)
         if err:
             return report(False, "", f"On {name}: {err}", quiet)
         value = to_float(value)

@@ -3,7 +3,8 @@
 - :func:`check_linear_penalty`: the gradient penalty of a linear critic f(x) = w·x + b.
 - :func:`check_interpolate_penalty`: a student's ``gradient_penalty(critic, real, fake, eps, lam=10.0)``.
 - :func:`check_real_images_per_step`: the real images the critic sees per generator step.
-- :func:`check_bn_penalty`: the penalty that one backward pass reports for a batch-norm critic.
+- :func:`check_bn_penalty`: the penalty that one backward pass reports for a batch-norm critic
+  with a skip connection.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ import torch
 from torch import nn
 
 from .. import losses
-from .common import Result, call, check_number, interpolate_gradients, not_attempted, report
+from .common import Result, call, check_number, interpolate_gradients, not_attempted, report, untrainable_penalty
 
-__all__ = ["LINEAR_W", "BN_SCALE", "BN_BATCH", "check_linear_penalty", "check_interpolate_penalty",
+__all__ = ["LINEAR_W", "BN_SCALE", "BN_SKIP", "BN_BATCH", "check_linear_penalty", "check_interpolate_penalty",
            "check_real_images_per_step", "check_bn_penalty"]
 
 LAM = 10.0  # lambda, the penalty weight of Gulrajani et al.
+PENALTY_REFERENCES = ("gantools.losses.gradient_penalty",)  # the check's reference: an answer may not call it
 LINEAR_W = (1.5, 2.0)  # exercise 9.1: the weights of the linear critic, ||w|| = 2.5
 
 
@@ -100,7 +102,7 @@ def check_interpolate_penalty(gradient_penalty, quiet: bool = False) -> Result:
         seed = 3
         eps = torch.rand(real.shape[0], generator=torch.Generator().manual_seed(seed), dtype=real.dtype)
         expected = losses.gradient_penalty(critic, real, fake, generator=seed, lam=LAM)
-        value, err = call(gradient_penalty, critic, real.clone(), fake.clone(), eps.clone())
+        value, err = call(gradient_penalty, critic, real.clone(), fake.clone(), eps.clone(), forbid=PENALTY_REFERENCES)
         if err:
             return report(False, "", f"On {name}: {err}", quiet)
         if not isinstance(value, torch.Tensor) or value.numel() != 1:
@@ -115,20 +117,9 @@ def check_interpolate_penalty(gradient_penalty, quiet: bool = False) -> Result:
             return report(False, "", f"On {name} you returned {v:.6g}, expected {ex:.6g}. Interpolate with eps "
                           "(one weight per sample), take the gradient of critic(x_hat).sum() with respect to x_hat, "
                           "and average lam * (||grad_i|| - 1)^2 over the samples.", quiet)
-        if value.grad_fn is None:
-            return report(False, "", f"On {name} the value is right ({v:.6g}), but the critic cannot be trained "
-                          "on it: it carries no graph. Pass create_graph=True to torch.autograd.grad, so that the "
-                          "penalty can be differentiated with respect to the critic's weights.", quiet)
-        params = [p for p in critic.parameters() if p.requires_grad]
-        g_exp = torch.autograd.grad(expected, params, allow_unused=True)
-        g_got = torch.autograd.grad(value.reshape(()), params, allow_unused=True)
-        for a, b in zip(g_exp, g_got, strict=True):
-            a = torch.zeros(()) if a is None else a
-            b = torch.zeros(()) if b is None else b
-            if float((a - b).abs().max()) > 1e-7 * max(1.0, float(a.abs().max())):
-                return report(False, "", f"On {name} the value is right, but its gradient with respect to the "
-                              "critic's weights is not: detach only real and fake, not x_hat or the gradient, "
-                              "and pass create_graph=True.", quiet)
+        problem = untrainable_penalty(value, expected, critic)
+        if problem:
+            return report(False, "", f"On {name} {problem}", quiet)
     return report(True, "Your penalty matches gantools.losses.gradient_penalty, value and weight gradients, on "
                   "both critics.", "", quiet)
 
@@ -151,38 +142,47 @@ def check_real_images_per_step(answer, batch_size: int = 64, n_critic: int = 5, 
     )
 
 
-BN_SCALE = 3.0  # exercise 9.4: f(x) = a * BN(x) + b with a = 3, b = 0.5
+BN_SCALE = 3.0  # exercise 9.4: f(x) = a BN(x) + s x + b with a = 3, s = 0.4, b = 0.5
+BN_SKIP = 0.4  # exercise 9.4: the weight s of the skip connection
 BN_BATCH = (0.0, 1.0, 2.0, 5.0)  # exercise 9.4: the real batch (the fakes may be anything)
 
 
 def _bn_own_penalty() -> float:
-    """lambda * mean_i (|d f_i / d x_i| - 1)^2 for f = a BN(x) on BN_BATCH: the per-sample own gradient."""
+    """lambda * mean_i (|d f_i / d x_i| - 1)^2 for f = a BN(x) + s x on BN_BATCH: the per-sample own gradient."""
     x = torch.tensor(BN_BATCH, dtype=torch.float64)
     n, mu, var = len(x), x.mean(), x.var(unbiased=False)
     z = (x - mu) / torch.sqrt(var + 1e-5)
-    own = BN_SCALE / torch.sqrt(var + 1e-5) * (1 - 1 / n - z ** 2 / n)
+    own = BN_SCALE / torch.sqrt(var + 1e-5) * (1 - 1 / n - z ** 2 / n) + BN_SKIP
     return float(LAM * ((own.abs() - 1) ** 2).mean())
 
 
 def check_bn_penalty(answer, quiet: bool = False) -> Result:
-    """Exercise 9.4: for f(x) = a BN(x) + b in training mode, sum_j f_j = n b whatever the
-    batch, so the gradient of the sum is 0 and one backward pass reports lambda (0 - 1)^2 = 10."""
+    """Exercise 9.4: for f(x) = a BN(x) + s x + b with BN in training mode, sum_j f_j =
+    s sum_j x_j + n b: the batch-normalised part sums to 0 whatever the batch, so the gradient of
+    the sum is s at every interpolate and one backward pass reports lambda (|s| - 1)^2 = 3.6."""
     x = torch.tensor(BN_BATCH, dtype=torch.float64)
     sigma = math.sqrt(float(x.var(unbiased=False)) + 1e-5)
+    s = BN_SKIP
     return check_number(
-        answer, LAM, 1e-3,
-        ok="10 = lambda (0 - 1)^2: the scores of a batch-normalised batch sum to n b, a constant, so the gradient "
-           "of their sum, which one backward pass computes, is 0 at every interpolate, for any a, any batch.",
-        hint="The penalty takes the gradient of sum_j f(x_hat_j). What is sum_j BN(x)_j, whatever the batch?",
+        answer, LAM * (abs(s) - 1) ** 2, 1e-3,
+        ok=f"{LAM * (abs(s) - 1) ** 2:.1f} = lambda (|s| - 1)^2: the batch-normalised scores sum to 0 whatever the "
+           "batch, so the gradient of the sum of the scores, which one backward pass computes, is the skip weight s "
+           "at every interpolate. The penalty sees the skip connection only, for any a and any batch.",
+        hint="The penalty takes the gradient of sum_j f(x_hat_j). What is sum_j BN(x)_j, whatever the batch? "
+             "And what is left of the gradient of the sum?",
         known_wrong=(
-            (LAM * (BN_SCALE - 1) ** 2, "That treats BN as the identity (evaluation mode with mean 0, variance 1); "
-                                        "in training mode it normalises by the batch's own mean and variance."),
-            (LAM * (BN_SCALE / sigma - 1) ** 2, "That treats the batch mean and variance as constants; in training "
-                                                "mode they depend on every sample, and so does the gradient."),
+            (LAM, "The batch-normalised part contributes nothing to the gradient of the sum, but the skip "
+                  "connection s x does: the gradient is s, not 0."),
+            (LAM * (BN_SCALE + s - 1) ** 2, "That treats BN as the identity (evaluation mode with mean 0, variance "
+                                            "1); in training mode it normalises by the batch's own mean and variance."),
+            (LAM * (BN_SCALE / sigma + s - 1) ** 2, "That treats the batch mean and variance as constants; in "
+                                                    "training mode they depend on every sample, and so does the "
+                                                    "gradient."),
             (_bn_own_penalty(), "That is the per-sample own gradient d f_i / d x_i; one backward pass of "
                                 "sum_j f_j computes sum_j d f_j / d x_i instead."),
-            (0.0, "A zero gradient does not give a zero penalty: the penalty is (||grad|| - 1)^2."),
-            (1.0, "Multiply by lambda = 10."),
+            (LAM * (1 - s), "The penalty squares the deviation: lambda (|grad| - 1)^2."),
+            ((1 - s) ** 2, "Multiply by lambda = 10."),
+            (0.0, "A gradient of norm s gives a penalty of lambda (s - 1)^2, not 0."),
         ),
         quiet=quiet,
     )
