@@ -32,7 +32,7 @@ SUBST = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 # assert them (each fact's "what" names its section; the commit that added this comment lists the
 # cells and variables). Remove a chapter from this set once its notebook calls check_fact for
 # every one of its facts.
-PENDING = {"06"}
+PENDING: set[str] = set()
 PENDING_FACTS: set[str] = set()  # single facts of an otherwise asserted chapter that wait for a change
 
 
