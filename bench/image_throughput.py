@@ -128,10 +128,12 @@ def main(argv=None) -> int:
 
     images, _ = load_dataset("digits", args.image_size)
     ref, ours = [], {n: [] for n in names}
-    for _ in range(args.repeats):  # alternate, so drifting clocks or neighbours hit every loop
+    for r in range(args.repeats):  # alternate, so drifting clocks or neighbours hit every loop
         ref.append(reference_loop(base, images, device, steps, warmup))
+        print(f"repeat {r + 1}: reference {ref[-1]:,.0f} images/s", file=sys.stderr, flush=True)
         for n in names:
             ours[n].append(our_loop(replace(base, **SETTINGS[n]), images, device, steps, warmup))
+            print(f"repeat {r + 1}: {n} {ours[n][-1]:,.0f} images/s", file=sys.stderr, flush=True)
     med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
     name = torch.cuda.get_device_name(device) if gpu else f"CPU, {torch.get_num_threads()} threads"
     print(f"DCGAN {args.image_size}x{args.image_size}, width {args.ngf}, batch {args.batch_size}, {name}, "
