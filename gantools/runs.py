@@ -19,7 +19,7 @@ import numpy as np
 from .imagedata import default_root
 
 REPO_RAW = "https://raw.githubusercontent.com/gans-from-first-principles/gans-from-first-principles/main/book/runs"
-REFERENCE_RUNS = ("dcgan-digits", "wgan-gp-digits")
+REFERENCE_RUNS = ("dcgan-digits", "wgan-gp-digits", "cdcgan-digits")
 
 
 @dataclass
