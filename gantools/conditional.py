@@ -204,3 +204,18 @@ def features(x) -> np.ndarray:
     posteriors are softmax-linear."""
     x = np.asarray(x, dtype=float).reshape(-1)
     return np.stack([np.ones_like(x), x, x**2], axis=1)
+
+
+def projection_fit(logits, phi) -> tuple[np.ndarray, np.ndarray, float]:
+    """The best projection form for logits ``(n, K)`` on features ``phi (n, F)``:
+    logits[i, y] ~ v_y . phi_i + psi_i, psi free at every point. Centring over the classes
+    removes psi; least squares gives v (K, F) with sum_y v_y = 0. Returns
+    (v, psi (n,), rms residual): the residual is 0 exactly when the class-centred logits
+    lie in the span of phi (log-linear posteriors), whatever psi is."""
+    logits, phi = np.asarray(logits, dtype=float), np.asarray(phi, dtype=float)
+    if logits.ndim != 2 or phi.ndim != 2 or logits.shape[0] != phi.shape[0]:
+        raise ValueError(f"logits must be (n, K) and phi (n, F) with the same n, got {logits.shape} and {phi.shape}")
+    centred = logits - logits.mean(1, keepdims=True)
+    v = np.linalg.lstsq(phi, centred, rcond=None)[0].T  # (K, F)
+    resid = centred - phi @ v.T
+    return v, logits.mean(1), float(np.sqrt(np.mean(resid**2)))

@@ -277,3 +277,56 @@ def test_interpolate_classes_ends_at_the_two_classes():
     assert imgs.shape == (5, 1, 32, 32) and torch.allclose(imgs[[0, -1]], ends, atol=1e-6)
     with pytest.raises(ValueError, match="b must be a class 0..9"):
         interpolate_classes(g, z, 2, 10)
+
+
+def test_projection_fit_is_exact_iff_the_centred_logits_are_in_the_span():
+    pd = cond.tac_mixture()
+    x = np.linspace(-6, 14, 301)
+    gauss = other_generator()
+    d = cond.optimal_discriminator(pd, gauss)
+    logits = np.stack([d.logit(x, k) for k in range(3)], axis=1)
+    v, psi, rms = cond.projection_fit(logits, cond.features(x))
+    assert rms < 1e-9 and abs(v.sum(0)).max() < 1e-9
+    assert np.max(np.abs(v[:, None, :] @ cond.features(x).T - (logits - psi[:, None]).T[:, None, :])) < 1e-8
+    # a generator whose class 1 is a mixture of two Gaussians: not log-linear in (1, x, x^2)
+    mixed = cond.ClassConditional([GaussianMixture([0.5], [1.2]), GaussianMixture([0.0, 5.0], [1.0, 1.0]),
+                                   GaussianMixture([7.0], [2.5])])
+    d2 = cond.optimal_discriminator(pd, mixed)
+    logits2 = np.stack([d2.logit(x, k) for k in range(3)], axis=1)
+    assert cond.projection_fit(logits2, cond.features(x))[2] > 0.1
+    with pytest.raises(ValueError, match="same n"):
+        cond.projection_fit(logits2, cond.features(x[:-1]))
+
+
+# -- the command line's bad input (issue 13): one line on stderr, exit status 2 ------------------
+def _cli(*args):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "gantools", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_cli_bad_labels_and_conditioning_are_one_line_and_exit_2(tmp_path):
+    from gantools.imagegan import config_for, train
+
+    tiny = dict(image_size=16, nz=8, ngf=8, ndf=8, batch_size=16, steps=2, log_every=1, sample_every=2)
+    train(config_for("cdcgan", "digits", conditioning="concat", **tiny), str(tmp_path / "cond"), progress=False)
+    train(config_for("dcgan", "digits", **tiny), str(tmp_path / "plain"), progress=False)
+    cases = [(("sample", str(tmp_path / "cond"), "--label", "10", "--out", str(tmp_path / "a.png")),
+              "labels must be classes 0..9"),
+             (("sample", str(tmp_path / "plain"), "--label", "3", "--out", str(tmp_path / "b.png")),
+              "apply to conditional generators"),
+             (("train", "--model", "dcgan", "--conditioning", "acgan", "--dataset", "digits", "--steps", "2",
+               "--out", str(tmp_path / "c")), "conditioning applies to conditional models"),
+             (("train", "--model", "cdcgan", "--conditioning", "film", "--dataset", "digits", "--steps", "2",
+               "--out", str(tmp_path / "d")), "invalid choice: 'film'")]
+    for args, message in cases:
+        r = _cli(*args)
+        assert r.returncode == 2, (args, r.stderr)
+        assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1, (args, r.stderr)
+    assert not (tmp_path / "c").exists() and not (tmp_path / "a.png").exists()
+    # and the good cases: a class, and uniform classes into an (N, C, H, W) array in [-1, 1]
+    r = _cli("sample", str(tmp_path / "cond"), "--label", "9", "--n", "5", "--out", str(tmp_path / "nine.npy"))
+    assert r.returncode == 0, r.stderr
+    arr = np.load(tmp_path / "nine.npy")
+    assert arr.shape == (5, 1, 16, 16) and arr.dtype == np.float32 and np.abs(arr).max() <= 1
