@@ -246,6 +246,14 @@ def test_every_page_renders_cleanly(served, driver, site):
         n_typeset = len(driver.find_elements(By.CSS_SELECTOR, "article mjx-container"))
         if n_math and n_typeset < n_math:
             problems.append(f"{rel}: {n_math} math elements but {n_typeset} typeset by MathJax")
+        # every visible code block fits its box at 1280 px (hidden cells, inside closed toggles, are exempt)
+        wide = driver.execute_script(
+            "return [...document.querySelectorAll('article pre')]"
+            ".filter(p => p.getClientRects().length && p.scrollWidth > p.clientWidth + 1)"
+            ".map(p => p.textContent.split('\\n').reduce((a, b) => a.length >= b.length ? a : b).slice(0, 70));"
+        )
+        for line in wide:
+            problems.append(f"{rel}: a visible code block scrolls sideways at 1280 px: {line!r}")
         name = rel.replace("/", "_").removesuffix(".html")
         _full_page_screenshot(driver, SHOTS / f"{name}-1280.png")
         driver.set_window_size(390, 844)

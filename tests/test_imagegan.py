@@ -316,10 +316,11 @@ torch.save({"G": t.G.state_dict(), "D": t.D.state_dict(), "batch": t.sampler.nex
 """
 
 
-@pytest.mark.parametrize("model,amp,layout", [("dcgan", "off", "nchw"), ("wgan-gp", "fp16", "nhwc")])
+@pytest.mark.parametrize("model,amp,layout", [("dcgan", "off", "nchw"), ("wgan-gp", "fp16", "nhwc"),
+                                              ("cdcgan", "bf16", "nchw")])
 def test_torchrun_ddp_on_cpu(tmp_path, model, amp, layout):
-    """20 steps on 2 gloo processes: fp32 DCGAN, and WGAN-GP under fp16 (scaler, float32
-    penalty) with channels_last, the GPU's path."""
+    """20 steps on 2 gloo processes: fp32 DCGAN, WGAN-GP under fp16 (scaler, float32
+    penalty) with channels_last, the GPU's path, and the conditional DCGAN under bf16."""
     script = tmp_path / "ddp.py"
     script.write_text(DDP_SCRIPT)
     out = tmp_path / "run"

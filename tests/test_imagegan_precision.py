@@ -85,7 +85,7 @@ def test_twenty_steps(tmp_path, digits16, model, kw):
     assert run["amp"] == kw.get("amp", "off") and run["channels_last"] == kw.get("channels_last", False)
     if kw.get("channels_last"):
         assert next(t.D.parameters()).is_contiguous(memory_format=torch.channels_last)
-        assert t._batch().is_contiguous(memory_format=torch.channels_last)
+        assert t._batch()[0].is_contiguous(memory_format=torch.channels_last)
     for name in ("G", "D"):  # master weights stay float32 under autocast
         assert all(p.dtype == torch.float32 for p in getattr(t, name).parameters())
 
