@@ -25,7 +25,7 @@ from gantools.facts import check_fact, format_value, get_fact, load_facts, subst
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
-PAGES = [BOOK / "11_interview_questions.md", BOOK / "intro.md", BOOK / "how_to_use.md"]
+PAGES = [BOOK / "interview_questions.md", BOOK / "intro.md", BOOK / "how_to_use.md"]
 CHAPTERS = {p.name[:2]: p for p in BOOK.glob("[0-9][0-9]_*.ipynb")}
 SUBST = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 # Chapters that other changes are rewriting: their facts are quoted already, and the chapters will
@@ -189,7 +189,7 @@ def test_the_literal_number_check_can_fail():
 # --------------------------------------------------------------------------- facts about the book itself
 
 def test_book_facts_count_the_pages():
-    bank = (BOOK / "11_interview_questions.md").read_text(encoding="utf-8")
+    bank = (BOOK / "interview_questions.md").read_text(encoding="utf-8")
     headings = re.findall(r"^### (.+)$", bank, flags=re.M)
     wrong = [h for h in headings if h.startswith("Wrong:")]
     check_fact("book_n_questions", len(headings) - len(wrong))
