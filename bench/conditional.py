@@ -1,4 +1,4 @@
-"""Chapter 12's tables: three ways to condition a GAN, and a negative control, measured.
+"""Chapter 11's tables: three ways to condition a GAN, and a negative control, measured.
 
 Toy: Gong et al.'s (2019) overlapping 1D classes, x|y ~ N(0, 1), N(3, 2^2), N(6, 3^2); each
 mode (concat, projection, acgan, shuffled) trains 10 seeds in one batched computation for
@@ -45,7 +45,7 @@ def parse(argv: list[str] | None):
     p.add_argument("--out", required=True, help="folder for results.json, samples.npz and the digits runs")
     p.add_argument("--quick", action="store_true", help="2 toy seeds, 1 digits seed and few steps: a smoke run")
     p.add_argument("--reference", action="store_true",
-                   help="also store the results in gantools/data (what chapter 12 shows); full runs only")
+                   help="also store the results in gantools/data (what chapter 11 shows); full runs only")
     p.add_argument("--only", choices=("toy", "digits"), help="run one part only")
     p.add_argument("--seeds", type=_positive, help="digits seeds per mode (default 3; quick 1)")
     p.add_argument("--steps", type=_positive, help="digits generator steps per run (default 1000; quick 30)")

@@ -1,4 +1,4 @@
-"""Conditional GANs on a line: the theory of chapter 12, exact up to quadrature.
+"""Conditional GANs on a line: the theory of chapter 11, exact up to quadrature.
 
 A conditional GAN plays min_G max_D V(D, G) with
 

@@ -1,4 +1,4 @@
-"""The measurements behind chapter 12's tables, shared by ``bench/conditional.py`` and the chapter.
+"""The measurements behind chapter 11's tables, shared by ``bench/conditional.py`` and the chapter.
 
 - :func:`toy_mode`: one conditioning mode on Gong et al.'s overlapping 1D toy, many seeds
   trained together; per seed the cross-entropy under the true posterior, the generator's

@@ -1,4 +1,4 @@
-"""Does a conditional image generator make the class it is asked for? (chapter 12)
+"""Does a conditional image generator make the class it is asked for? (chapter 11)
 
 An independent classifier (:mod:`gantools.classifier`, never seen by the GAN's
 discriminator) judges generated images:

@@ -1,4 +1,4 @@
-"""gantools.conditional (the 1D theory of chapter 12), conditional_toy (toy cGANs in three
+"""gantools.conditional (the 1D theory of chapter 11), conditional_toy (toy cGANs in three
 modes), conditional_images (judging a conditional image generator) and conditional_bench."""
 
 import math

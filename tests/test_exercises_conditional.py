@@ -1,4 +1,4 @@
-"""The chapter 12 exercise checks accept the reference answers, reject plausible wrong ones
+"""The chapter 11 exercise checks accept the reference answers, reject plausible wrong ones
 with a targeted hint and the shortcuts (calling gantools' own function), and treat the
 untouched starter code as not attempted."""
 
@@ -22,7 +22,7 @@ def starter(*args):
     raise NotImplementedError
 
 
-# -- 12.1 ----------------------------------------------------------------------------------------
+# -- 11.1 ----------------------------------------------------------------------------------------
 def v_mismatch_reference():
     p, q = np.array([0.9, 0.1]), np.array([0.5, 0.5])
     m = (p + q) / 2
@@ -61,7 +61,7 @@ def test_label_mismatch_known_wrong_values():
         assert not r and word in r.message, (wrong, r.message)
 
 
-# -- 12.2 ----------------------------------------------------------------------------------------
+# -- 11.2 ----------------------------------------------------------------------------------------
 def posterior_weights(means, stds, prior):
     """The reference: log p(y) + log N(x; mu, s^2) = w . (1, x, x^2) - log sqrt(2 pi)."""
     return np.stack([np.log(prior) - np.log(stds) - means**2 / (2 * stds**2), means / stds**2,
@@ -99,7 +99,7 @@ def test_posterior_weights_rejects_the_shortcuts():
         check_posterior_weights(starter, quiet=True)
 
 
-# -- 12.3 ----------------------------------------------------------------------------------------
+# -- 11.3 ----------------------------------------------------------------------------------------
 def my_z_share(stat):
     s = np.asarray(stat, dtype=float)
     c = s - s.mean(0, keepdims=True)
@@ -141,7 +141,7 @@ def test_z_share_rejects_the_shortcut():
         check_z_share(starter, quiet=True)
 
 
-# -- 12.4 ----------------------------------------------------------------------------------------
+# -- 11.4 ----------------------------------------------------------------------------------------
 def acgan_losses(adv_real, adv_fake, cls_real, cls_fake, y_real, y_fake):
     ce_fake = F.cross_entropy(cls_fake, y_fake)
     loss_d = F.softplus(-adv_real).mean() + F.softplus(adv_fake).mean() + F.cross_entropy(cls_real, y_real) + ce_fake

@@ -1,4 +1,4 @@
-"""Checks for chapter 12, Conditional GANs.
+"""Checks for chapter 11, Conditional GANs.
 
 - :func:`check_label_mismatch_value`: V(D*, G) when every class-conditional is right but the
   generator draws its labels uniformly while p_data(y) = (0.9, 0.1).
@@ -34,7 +34,7 @@ def _run(fn, name: str, *args, forbid=()):
         not_attempted(name)
 
 
-# -- 12.1 ----------------------------------------------------------------------------------------
+# -- 11.1 ----------------------------------------------------------------------------------------
 MISMATCH_DATA, MISMATCH_G = (0.9, 0.1), (0.5, 0.5)  # p_data(y) and the generator's p_g(y)
 
 
@@ -48,7 +48,7 @@ def _jsd(p, q) -> float:
 
 
 def check_label_mismatch_value(answer, quiet: bool = False) -> Result:
-    """Exercise 12.1: with p_g(x|y) = p_data(x|y) for every y, the joint JSD is the JSD of the
+    """Exercise 11.1: with p_g(x|y) = p_data(x|y) for every y, the joint JSD is the JSD of the
     label distributions, so V(D*, G) = 2 JSD((0.9, 0.1) || (0.5, 0.5)) - log 4 (nats)."""
     p, q = MISMATCH_DATA, MISMATCH_G
     jsd = _jsd(p, q)
@@ -74,7 +74,7 @@ def check_label_mismatch_value(answer, quiet: bool = False) -> Result:
     )
 
 
-# -- 12.2 ----------------------------------------------------------------------------------------
+# -- 11.2 ----------------------------------------------------------------------------------------
 _GRID = np.linspace(-8.0, 14.0, 221)
 _WEIGHT_CASES = (
     ("Gong et al.'s toy", (0.0, 3.0, 6.0), (1.0, 2.0, 3.0), (1 / 3, 1 / 3, 1 / 3)),
@@ -110,7 +110,7 @@ def _wrong_weights(means, stds, prior) -> dict[str, np.ndarray]:
 
 
 def check_posterior_weights(posterior_weights, quiet: bool = False) -> Result:
-    """Exercise 12.2: ``posterior_weights(means, stds, prior)`` returns w (K, 3) with
+    """Exercise 11.2: ``posterior_weights(means, stds, prior)`` returns w (K, 3) with
     p(y|x) = softmax_y(w_y . (1, x, x^2)) for classes x|y ~ N(means[y], stds[y]^2). Checked
     through the posteriors on a grid (so any shift common to all rows passes); may not call
     gantools' own ``softmax_weights`` or ``posterior``."""
@@ -142,7 +142,7 @@ def check_posterior_weights(posterior_weights, quiet: bool = False) -> Result:
                   "exactly what a projection discriminator with that phi represents.", "", quiet)
 
 
-# -- 12.3 ----------------------------------------------------------------------------------------
+# -- 11.3 ----------------------------------------------------------------------------------------
 Z_SHARE_REFERENCES = ("gantools.conditional_images.z_share",)
 
 
@@ -172,7 +172,7 @@ def _wrong_shares(s: np.ndarray) -> dict[str, float]:
 
 
 def check_z_share(z_share, quiet: bool = False) -> Result:
-    """Exercise 12.3: ``z_share(stat)`` for stat (N, K) (N noise vectors, each rendered as
+    """Exercise 11.3: ``z_share(stat)`` for stat (N, K) (N noise vectors, each rendered as
     every class) returns SS(z) / SS(within class) of the two-way analysis of variance.
     May not call :func:`gantools.conditional_images.z_share`."""
     for name, s in _z_cases():
@@ -194,7 +194,7 @@ def check_z_share(z_share, quiet: bool = False) -> Result:
                   "z moves the statistic the same way in every class, about 1/K when it does not.", "", quiet)
 
 
-# -- 12.4 ----------------------------------------------------------------------------------------
+# -- 11.4 ----------------------------------------------------------------------------------------
 ACGAN_REFERENCES = ("gantools.imagegan.models.ModelSpec.d_objective", "gantools.imagegan.models.ModelSpec.g_objective")
 
 
@@ -218,7 +218,7 @@ def _acgan_reference(adv_real, adv_fake, cls_real, cls_fake, y_real, y_fake, var
 
 
 def check_acgan_losses(acgan_losses, quiet: bool = False) -> Result:
-    """Exercise 12.4: ``acgan_losses(adv_real, adv_fake, cls_real, cls_fake, y_real, y_fake)``
+    """Exercise 11.4: ``acgan_losses(adv_real, adv_fake, cls_real, cls_fake, y_real, y_fake)``
     returns (loss_D, loss_G) to minimise, as in Odena et al. (2017) with the non-saturating
     generator loss: loss_D = BCE(real, fake) + CE(cls_real, y_real) + CE(cls_fake, y_fake),
     loss_G = -log sigma(adv_fake) + CE(cls_fake, y_fake), batch means. May not call the
@@ -249,4 +249,4 @@ def check_acgan_losses(acgan_losses, quiet: bool = False) -> Result:
                                  "softplus(a) = -log(1 - sigma(a)); F.cross_entropy takes logits.", quiet)
     return report(True, "Both players add the class cross-entropy on the generated images: D learns to call them "
                   "class y, and G learns to make that easy. Nothing ties D's classifier on fakes to what a digit "
-                  "looks like: that is the door to the private code of section 12.4.", "", quiet)
+                  "looks like: that is the door to the private code of section 11.4.", "", quiet)
