@@ -19,7 +19,7 @@ import numpy as np
 from .imagedata import default_root
 
 REPO_RAW = "https://raw.githubusercontent.com/gans-from-first-principles/gans-from-first-principles/main/book/runs"
-REFERENCE_RUNS = ("dcgan-digits", "wgan-gp-digits")
+REFERENCE_RUNS = ("dcgan-digits", "wgan-gp-digits", "cdcgan-digits")
 
 
 @dataclass
@@ -121,13 +121,17 @@ def animate_samples(run: Run, every: int = 1, interval: int = 400):
 
 def regenerate_final_grid(run: Run):
     """The run's last sample grid recomputed from ``generator.pt`` (its weights and the
-    stored fixed noise): a uint8 array to compare with the PNG the run wrote."""
+    stored fixed noise, and for a conditional run the fixed labels, one class per column):
+    a uint8 array to compare with the PNG the run wrote."""
     import torch
 
     from .checkpoint import safe_load
     from .imagegan import grid_image, load_generator
 
     g, _ = load_generator(run.path)
-    z = safe_load(os.path.join(run.path, "generator.pt"))["fixed_z"]
+    saved = safe_load(os.path.join(run.path, "generator.pt"))
+    z, y = saved["fixed_z"], saved.get("fixed_y")
     with torch.no_grad():
-        return grid_image(g(z))
+        if y is None:
+            return grid_image(g(z))
+        return grid_image(g(z, y), nrow=g.n_classes)

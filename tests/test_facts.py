@@ -137,7 +137,9 @@ STRUCTURAL = re.compile(
     r"(?:[Cc]hapters?|[Ss]ections?|[Ee]xercises?|Theorem|Prop\.)\s+\d+(?:\.\d+)?"
     r"(?:(?:,\s*|\s+(?:and|to|or)\s+)\d+(?:\.\d+)?)*"
     r"|\[\d+(?:\.\d+)?\]"  # a link whose text is a section number: [3.6](...)
-    r"|^#\s+\d+\.",  # the page's own heading, "# 11. Interview questions"
+    r"|^#\s+\d+\."  # a page's own heading, "# 11. Conditional GANs"
+    r"|^\d+\.\s"  # an item number of an ordered list: "11. [Conditional GANs](...)"
+    r"|^\|\s*\d+\s*\|",  # a table row's ordinal: "| 11 | [Conditional GANs](...) |"
     re.M)
 NAMES_WITH_DIGITS = re.compile(r"\b(?:R1|1D|2D|3D|float64|float32|Inception-v3|StyleGAN2|ot\.emd2|\d+(?:st|nd|rd|th))\b")
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")

@@ -1,6 +1,6 @@
 """The GPU chapters' full branch (``FULL = True``), run on this CPU with GANTOOLS_FULL_STEPS.
 
-On a CPU, nbval runs chapters 8 and 9 in their short branch. A learner's Colab GPU takes
+On a CPU, nbval runs chapters 8, 9 and 11 in their short branch. A learner's Colab GPU takes
 the other one; here it runs too, with 30 steps, so the first person to execute it is not
 a learner.
 """
@@ -31,7 +31,8 @@ def test_full_run_steps(monkeypatch):
     assert full_run_steps(5000) == (5000 if torch.cuda.is_available() else None)
 
 
-@pytest.mark.parametrize("chapter,run_name", [("08_dcgan", "my-dcgan-digits"), ("09_wgan_gp", "wgan-gp-digits-ch9")])
+@pytest.mark.parametrize("chapter,run_name", [("08_dcgan", "my-dcgan-digits"), ("09_wgan_gp", "wgan-gp-digits-ch9"),
+                                              ("11_conditional_gans", "my-cdcgan-digits")])
 def test_chapter_full_branch_runs_on_cpu(tmp_path, monkeypatch, chapter, run_name):
     monkeypatch.setenv("GANTOOLS_FULL_STEPS", "30")
     monkeypatch.setenv("GANTOOLS_DATA", str(tmp_path))  # the full run's directory lives under it

@@ -11,8 +11,8 @@ from pathlib import Path
 PAGE = Path(__file__).resolve().parents[1] / "book" / "interview_questions.md"
 CHAPTERS = {p.name: p for p in PAGE.parent.glob("[0-9][0-9]_*.ipynb")}
 # Issue 16 asks for at least 80 questions once the chapters of the other open issues add theirs;
-# chapters 1-10 support 70 questions and 23 misconceptions now.
-MIN_QUESTIONS, MIN_WRONG = 71, 23
+# chapters 1-11 support 76 questions and 23 misconceptions now.
+MIN_QUESTIONS, MIN_WRONG = 76, 23
 TOPICS = ["Theory", "Training dynamics", "Architectures", "Evaluation", "Practice", "Common wrong answers"]
 EVIDENCE = "**In the book.**"
 

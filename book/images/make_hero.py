@@ -8,6 +8,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
 from gantools.distributions import GaussianMixture  # noqa: E402
 from gantools.plotting import plot_densities, use_book_style  # noqa: E402
 from gantools.theory import js_divergence, optimal_discriminator, value_function  # noqa: E402

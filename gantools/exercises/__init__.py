@@ -4,6 +4,7 @@ solution cell can ``assert check_...(answer)``."""
 
 from .adversarial_game import *  # noqa: F401,F403
 from .common import Result  # noqa: F401
+from .conditional import *  # noqa: F401,F403
 from .dcgan import *  # noqa: F401,F403
 from .dynamics import *  # noqa: F401,F403
 from .evaluation import *  # noqa: F401,F403

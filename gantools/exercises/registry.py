@@ -88,6 +88,11 @@ CHAPTERS: dict[int, Chapter] = {c.number: c for c in (
              ("10.2", "medium", "check_frechet_distance", "my_frechet_distance", "function"),
              ("10.3", "medium", "check_is_k_classes", "is_four_classes", "number"),
              ("10.4", "medium", "check_is_half_unsure", "is_mixture", "function")),
+    _chapter(11, "11_conditional_gans.ipynb",
+             ("11.1", "easy", "check_label_mismatch_value", "v_mismatch", "number"),
+             ("11.2", "medium", "check_posterior_weights", "posterior_weights", "function"),
+             ("11.3", "medium", "check_z_share", "my_z_share", "function"),
+             ("11.4", "medium", "check_acgan_losses", "acgan_losses", "function")),
 )}
 
 

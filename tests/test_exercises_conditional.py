@@ -1,0 +1,198 @@
+"""The chapter 11 exercise checks accept the reference answers, reject plausible wrong ones
+with a targeted hint and the shortcuts (calling gantools' own function), and treat the
+untouched starter code as not attempted."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from gantools.exercises.conditional import (
+    check_acgan_losses,
+    check_label_mismatch_value,
+    check_posterior_weights,
+    check_z_share,
+)
+
+
+def starter(*args):
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+# -- 11.1 ----------------------------------------------------------------------------------------
+def v_mismatch_reference():
+    p, q = np.array([0.9, 0.1]), np.array([0.5, 0.5])
+    m = (p + q) / 2
+    return float(np.sum(p * np.log(p / m)) + np.sum(q * np.log(q / m)) - math.log(4))  # 2 JSD - log 4
+
+
+def test_label_mismatch_accepts_the_value_and_an_independent_route():
+    assert check_label_mismatch_value(v_mismatch_reference(), quiet=True)
+    # by quadrature, with the chapter's machinery on two classes whose conditionals agree
+    from gantools.conditional import ClassConditional, optimal_discriminator, value
+    from gantools.distributions import GaussianMixture
+
+    classes = [GaussianMixture([0.0], [1.0]), GaussianMixture([2.0], [0.5])]
+    pd, pg = ClassConditional(classes, [0.9, 0.1]), ClassConditional(classes, [0.5, 0.5])
+    v = value(optimal_discriminator(pd, pg).logit, pd, pg)
+    assert abs(v - v_mismatch_reference()) < 1e-8
+    assert check_label_mismatch_value(v, quiet=True)
+
+
+@pytest.mark.parametrize("wrong,word", [(-math.log(4), "joints are equal"), (None, None)])
+def test_label_mismatch_rejects(wrong, word):
+    if wrong is None:
+        with pytest.raises(NotImplementedError):
+            check_label_mismatch_value(None, quiet=True)
+        return
+    r = check_label_mismatch_value(wrong, quiet=True)
+    assert not r and word in r.message
+
+
+def test_label_mismatch_known_wrong_values():
+    v = v_mismatch_reference()
+    jsd = (v + math.log(4)) / 2
+    for wrong, word in ((2 * jsd / math.log(2) - math.log(4), "bits"), (jsd - math.log(4), "factor 2"),
+                        (2 * jsd, "log 4"), (v + 0.01, "JSD")):
+        r = check_label_mismatch_value(wrong, quiet=True)
+        assert not r and word in r.message, (wrong, r.message)
+
+
+# -- 11.2 ----------------------------------------------------------------------------------------
+def posterior_weights(means, stds, prior):
+    """The reference: log p(y) + log N(x; mu, s^2) = w . (1, x, x^2) - log sqrt(2 pi)."""
+    return np.stack([np.log(prior) - np.log(stds) - means**2 / (2 * stds**2), means / stds**2,
+                     -1 / (2 * stds**2)], axis=1)
+
+
+def test_posterior_weights_accepts_reference_and_any_common_shift():
+    assert check_posterior_weights(posterior_weights, quiet=True)
+    assert check_posterior_weights(lambda m, s, p: posterior_weights(m, s, p) + np.array([3.0, -1.0, 0.2]),
+                                   quiet=True)
+
+
+@pytest.mark.parametrize("wrong,word", [
+    (lambda m, s, p: posterior_weights(m, s, p) - np.stack([np.log(p), 0 * m, 0 * m], 1), "log prior"),
+    (lambda m, s, p: posterior_weights(m, s, p) + np.stack([np.log(s), 0 * m, 0 * m], 1), "normaliser"),
+    (lambda m, s, p: np.stack([np.log(p) - np.log(s) - m**2 / (2 * s), m / s, -1 / (2 * s)], 1), "standard deviation"),
+    (lambda m, s, p: posterior_weights(m, s, p)[:, ::-1], "differs from p(y|x)"),
+    (lambda m, s, p: posterior_weights(m, s, p)[:2], "shape"),
+])
+def test_posterior_weights_rejects(wrong, word):
+    r = check_posterior_weights(wrong, quiet=True)
+    assert not r and word in r.message, r.message
+
+
+def test_posterior_weights_rejects_the_shortcuts():
+    from gantools.conditional import ClassConditional, softmax_weights
+    from gantools.distributions import GaussianMixture
+
+    def via_gantools(m, s, p):
+        return softmax_weights(ClassConditional([GaussianMixture([a], [b]) for a, b in zip(m, s, strict=True)], p))
+
+    r = check_posterior_weights(via_gantools, quiet=True)
+    assert not r and "softmax_weights" in r.message
+    with pytest.raises(NotImplementedError):
+        check_posterior_weights(starter, quiet=True)
+
+
+# -- 11.3 ----------------------------------------------------------------------------------------
+def my_z_share(stat):
+    s = np.asarray(stat, dtype=float)
+    c = s - s.mean(0, keepdims=True)
+    return float(s.shape[1] * np.sum(c.mean(1) ** 2) / np.sum(c**2))
+
+
+def via_least_squares(stat):
+    """An independent route: regress the class-centred statistic on one-hot z indicators."""
+    s = np.asarray(stat, dtype=float)
+    n, k = s.shape
+    c = (s - s.mean(0)).reshape(-1)
+    x = np.repeat(np.eye(n), k, axis=0)
+    fitted = x @ np.linalg.lstsq(x, c, rcond=None)[0]
+    return float(np.sum(fitted**2) / np.sum(c**2))
+
+
+def test_z_share_accepts_reference_and_regression():
+    assert check_z_share(my_z_share, quiet=True)
+    assert check_z_share(via_least_squares, quiet=True)
+
+
+@pytest.mark.parametrize("wrong,word", [
+    (lambda s: float(s.shape[1] * np.sum((s - s.mean()).mean(1) ** 2) / np.sum((s - s.mean()) ** 2)), "class means"),
+    (lambda s: my_z_share(s) / s.shape[1], "multiply"),
+    (lambda s: math.sqrt(my_z_share(s)), "sums of squares"),
+    (lambda s: 0.5, "expected"),
+])
+def test_z_share_rejects(wrong, word):
+    r = check_z_share(wrong, quiet=True)
+    assert not r and word in r.message, r.message
+
+
+def test_z_share_rejects_the_shortcut():
+    from gantools.conditional_images import z_share
+
+    r = check_z_share(lambda s: z_share(s), quiet=True)
+    assert not r and "z_share" in r.message
+    with pytest.raises(NotImplementedError):
+        check_z_share(starter, quiet=True)
+
+
+# -- 11.4 ----------------------------------------------------------------------------------------
+def acgan_losses(adv_real, adv_fake, cls_real, cls_fake, y_real, y_fake):
+    ce_fake = F.cross_entropy(cls_fake, y_fake)
+    loss_d = F.softplus(-adv_real).mean() + F.softplus(adv_fake).mean() + F.cross_entropy(cls_real, y_real) + ce_fake
+    return loss_d, F.softplus(-adv_fake).mean() + ce_fake
+
+
+def test_acgan_losses_accepts_reference_and_the_trainers_objectives_agree():
+    assert check_acgan_losses(acgan_losses, quiet=True)
+    from gantools.exercises.conditional import _acgan_case
+    from gantools.imagegan import config_for, get_model
+
+    spec = get_model("cdcgan").for_config(config_for("cdcgan", conditioning="acgan"))
+    ar, af, cr, cf, yr, yf = _acgan_case(5)
+    d, g = acgan_losses(ar, af, cr, cf, yr, yf)
+    assert abs(float(spec.d_objective((ar, cr), (af, cf), yr, yf)) - float(d)) < 1e-6
+    assert abs(float(spec.g_objective((af, cf), yf)) - float(g)) < 1e-6
+
+
+def real_only(ar, af, cr, cf, yr, yf):
+    d, g = acgan_losses(ar, af, cr, cf, yr, yf)
+    return d - F.cross_entropy(cf, yf), g
+
+
+def minimax(ar, af, cr, cf, yr, yf):
+    d, _ = acgan_losses(ar, af, cr, cf, yr, yf)
+    return d, -F.softplus(af).mean() + F.cross_entropy(cf, yf)
+
+
+def fights(ar, af, cr, cf, yr, yf):
+    d, _ = acgan_losses(ar, af, cr, cf, yr, yf)
+    return d, F.softplus(-af).mean() - F.cross_entropy(cf, yf)
+
+
+@pytest.mark.parametrize("wrong,word", [(real_only, "generated images too"), (minimax, "non-saturating"),
+                                        (fights, "minimises"),
+                                        (lambda *a: (torch.tensor(1.0), torch.tensor(2.0)), "expected"),
+                                        (lambda *a: 3.0, "two numbers")])
+def test_acgan_losses_rejects(wrong, word):
+    r = check_acgan_losses(wrong, quiet=True)
+    assert not r and word in r.message, r.message
+
+
+def test_acgan_losses_rejects_the_trainers_objectives():
+    from gantools.imagegan import config_for, get_model
+
+    spec = get_model("cdcgan").for_config(config_for("cdcgan", conditioning="acgan"))
+
+    def via_trainer(ar, af, cr, cf, yr, yf):
+        return spec.d_objective((ar, cr), (af, cf), yr, yf), spec.g_objective((af, cf), yf)
+
+    r = check_acgan_losses(via_trainer, quiet=True)
+    assert not r and "d_objective" in r.message, r.message
+    with pytest.raises(NotImplementedError):
+        check_acgan_losses(starter, quiet=True)
