@@ -8,6 +8,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import numpy as np
+
 
 @dataclass
 class Result:
@@ -52,6 +54,15 @@ def to_float(value) -> float | None:
     when it is not one number."""
     try:
         return float(value.detach()) if hasattr(value, "detach") else float(value)
+    except (TypeError, ValueError, RuntimeError):
+        return None
+
+
+def to_array(value) -> np.ndarray | None:
+    """A student's numbers (a list, a NumPy array or a torch tensor) as a float array; None when
+    they are not numbers."""
+    try:
+        return np.asarray(value.detach().cpu() if hasattr(value, "detach") else value, dtype=float)
     except (TypeError, ValueError, RuntimeError):
         return None
 

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from scipy.special import logsumexp, softmax
 
-from .common import Result, call, check_number, not_attempted, report, to_float
+from .common import Result, call, check_number, not_attempted, report, to_array, to_float
 
 __all__ = ["check_label_mismatch_value", "check_posterior_weights", "check_z_share", "check_acgan_losses"]
 
@@ -119,9 +119,8 @@ def check_posterior_weights(posterior_weights, quiet: bool = False) -> Result:
                           forbid=WEIGHT_REFERENCES)
         if err:
             return report(False, "", f"On {name}: {err}", quiet)
-        try:
-            w = np.asarray(value, dtype=float)
-        except (TypeError, ValueError):
+        w = to_array(value)
+        if w is None:
             return report(False, "", f"On {name}: return an array of numbers, got {type(value).__name__}.", quiet)
         k = len(means)
         if w.shape != (k, 3):

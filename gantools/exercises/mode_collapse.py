@@ -17,7 +17,7 @@ from scipy.special import erf, gammainc
 
 from ..distributions import GaussianMixture
 from ..metrics import mode_coverage
-from .common import Result, call, check_number, not_attempted, report
+from .common import Result, call, check_number, not_attempted, report, to_array
 
 __all__ = ["check_high_quality_and_captured", "check_three_sigma_ceiling", "check_histogram_kl",
            "check_grid_best_response"]
@@ -207,9 +207,8 @@ def check_grid_best_response(best_response_on_grid, quiet: bool = False) -> Resu
         out, err = call(best_response_on_grid, x.copy(), d.copy())
         if err:
             return report(False, "", f"On {name}: {err}", quiet)
-        try:
-            p = np.asarray(out, dtype=float)
-        except (TypeError, ValueError):
+        p = to_array(out)
+        if p is None:
             return report(False, "", f"On {name}: return an array of probabilities, one per grid point.", quiet)
         if p.shape != x.shape:
             return report(False, "", f"On {name}: p must have the shape of x, {x.shape}; got {p.shape}.", quiet)
