@@ -20,7 +20,9 @@ def test_reference_run_is_complete_and_regenerates_its_grid(name, monkeypatch):
     run = runs.reference_run(name)
     cfg = run.config
     assert run.info["steps"] == cfg["steps"] and run.info["wall_time_s"] > 0 and "hardware" in run.info
-    assert run.info["command"].startswith(f"python -m gantools train --model {cfg['model']} --dataset digits")
+    conditioning = f" --conditioning {cfg['conditioning']}" if cfg.get("conditioning") else ""
+    command = f"python -m gantools train --model {cfg['model']}{conditioning} --dataset digits"
+    assert run.info["command"].startswith(command)
     assert run.metrics["step"][-1] == cfg["steps"] and run.evals["step"][-1] == cfg["steps"]
     assert [s for s, _ in run.samples] == list(range(0, cfg["steps"], cfg["sample_every"])) + [cfg["steps"]]
     assert not (Path(run.path) / "checkpoint.pt").exists()  # only the small generator is committed
