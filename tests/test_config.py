@@ -83,3 +83,11 @@ def test_every_citation_is_in_the_bibliography():
     cited = {k.strip() for s in sources for group in re.findall(r"\{cite[:\w]*\}`([^`]+)`", s) for k in group.split(",")}
     assert cited, "the book cites nothing"
     assert cited <= keys, cited - keys
+
+
+def test_the_bibliography_parses():
+    """A merge can leave an entry unclosed; the book build would then stop at its first step."""
+    from pybtex.database import parse_file
+
+    entries = parse_file(str(Path(__file__).resolve().parents[1] / "book" / "references.bib")).entries
+    assert len(entries) > 50 and "mirza2014conditional" in entries and "tanielian2020learning" in entries
