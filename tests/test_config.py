@@ -29,7 +29,10 @@ def test_setup_cell_installs_from_the_configured_repository(nb):
     url = config()["repository"]["url"]
     code = [c for c in cells(nb) if c["cell_type"] == "code"]
     setup = "".join(code[0]["source"])
-    assert f"gantools @ git+{url}" in setup, "the setup cell must pip-install gantools from repository.url"
+    host_path = url.removeprefix("https://")
+    assert f'repo = "{host_path}"' in setup and 'f"gantools @ git+https://{repo}"' in setup, (
+        "the setup cell must pip-install gantools from repository.url"
+    )
     assert "google.colab" in setup and "setup(" in setup
     assert "hide-cell" in code[0]["metadata"].get("tags", [])
 
