@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .common import Result, call, check_number, not_attempted, report
+from .common import Result, call, check_number, not_attempted, report, to_array
 
 __all__ = ["TRANSPOSED_CASE", "check_transposed_size", "check_overlap_counts", "reference_overlap_counts",
            "GENERATOR_CASE", "check_generator_parameters", "BN_KEYS", "check_bn_coupling"]
@@ -71,9 +71,8 @@ def check_overlap_counts(overlap_counts, quiet: bool = False) -> Result:
         value, err = call(overlap_counts, k, s, n, forbid=OVERLAP_REFERENCES)
         if err:
             return report(False, "", f"On {name}: {err}", quiet)
-        try:
-            got = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value, dtype=float)
-        except (TypeError, ValueError):
+        got = to_array(value)
+        if got is None:
             return report(False, "", f"On {name}: return a 1D array of counts, got {type(value).__name__}.", quiet)
         if got.ndim != 1:
             return report(False, "", f"On {name}: return a 1D array of counts, got shape {got.shape}.", quiet)

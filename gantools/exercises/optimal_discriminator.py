@@ -14,7 +14,7 @@ from scipy.special import expit
 
 from ..distributions import GaussianMixture, Uniform
 from ..theory import kl_divergence, optimal_discriminator
-from .common import Result, call, not_attempted, report
+from .common import Result, call, not_attempted, report, to_array
 
 __all__ = [
     "check_pointwise_maximiser",
@@ -50,9 +50,8 @@ def _pairs(with_uniform: bool = True) -> list[tuple[str, object, object]]:
 
 def _as_array(value, shape: tuple[int, ...]) -> tuple[np.ndarray | None, str | None]:
     """The student's output as a float array of ``shape``, or an error message."""
-    try:
-        out = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
+    out = to_array(value)
+    if out is None:
         return None, f"your function returned {type(value).__name__}, not numbers"
     if out.shape != shape:
         return None, f"your function returned shape {out.shape}; expected {shape}, one value per x"
