@@ -53,7 +53,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from gantools.imagegan import TrainingDiverged, config_for, train
 
     overrides = {k: getattr(args, k) for k in ("seed", "batch_size", "image_size", "log_every", "sample_every",
-                                               "amp", "channels_last", "conditioning")
+                                               "amp", "channels_last", "conditioning", "real_label")
                  if getattr(args, k) is not None}
     if args.shuffle_labels:
         overrides["shuffle_labels"] = True
@@ -144,6 +144,8 @@ def _add_train(sub) -> None:
     p.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     p.add_argument("--batch-size", type=_positive, help="images per batch (default 64)")
+    p.add_argument("--real-label", type=float, metavar="ALPHA",
+                   help="one-sided label smoothing: D's target for real images, in (0, 1] (default 1)")
     p.add_argument("--image-size", type=_positive, help="image side in pixels (default 32)")
     p.add_argument("--log-every", type=_positive, help="steps between metrics.jsonl lines (default 10)")
     p.add_argument("--sample-every", type=_positive, help="steps between sample grids (default 100)")

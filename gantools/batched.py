@@ -20,7 +20,15 @@ Every fix for mode collapse in chapter 6 is an option of :class:`BatchedGANConfi
 - ``minibatch_std``: D sees the batch's feature spread (Karras et al. 2018);
 - ``unroll_steps``: the generator's loss is taken against D after k differentiable
   optimiser steps (Metz et al. 2017);
-- ``ema``: sample from an exponential moving average of G's weights (Yazici et al. 2019).
+- ``ema``: sample from an exponential moving average of G's weights (Yazici et al. 2019);
+- ``real_label`` / ``fake_label``: label smoothing, D's BCE targets for real and fake
+  samples (Salimans et al. 2016; one-sided: ``real_label`` < 1, ``fake_label`` 0);
+- ``instance_noise``: N(0, sigma^2) added to every input of D, sigma annealed linearly from
+  this value to 0 over ``train()`` (Sonderby et al. 2017);
+- ``feature_matching``: G matches the mean of D's last hidden features on real data
+  instead of fooling D (Salimans et al. 2016);
+- ``minibatch_disc``: D's last layer also sees how close each sample is to the others of
+  its batch, through this many learned kernels (Salimans et al. 2016).
 
     cfg = BatchedGANConfig(g_loss="non_saturating", pack=4)
     gan = BatchedGAN(cfg, seeds=range(10))
@@ -32,6 +40,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -42,7 +51,7 @@ import torch
 import torch.nn.functional as F
 
 from .distributions import GaussianMixture
-from .losses import DISCRIMINATOR_LOSSES, GENERATOR_LOSSES
+from .losses import DISCRIMINATOR_LOSSES, GENERATOR_LOSSES, smoothed_bce_loss_dis
 from .toy import Every, check_ints  # noqa: F401  (Every thins BatchedGAN callbacks too)
 
 Tensor = torch.Tensor
@@ -93,6 +102,12 @@ class BatchedGANConfig:
     simultaneous: bool = False  # both players step from the same state (else D first, then G)
     d_fourier: int = 0  # > 0: D's input is [x, sin 2 pi B x, cos 2 pi B x] with this many random frequencies
     d_fourier_max: float = 32.0  # their magnitudes are log-uniform in [1/4, d_fourier_max] cycles per unit
+    real_label: float = 1.0  # D's BCE target for real samples (one-sided label smoothing: e.g. 0.9)
+    fake_label: float = 0.0  # D's BCE target for generated samples (> 0: two-sided smoothing)
+    instance_noise: float = 0.0  # std of the noise added to D's inputs at step 0, annealed to 0
+    feature_matching: bool = False  # G's loss: ||mean f(x) - mean f(G(z))||^2 on D's last hidden layer
+    minibatch_disc: int = 0  # > 0: kernels of minibatch discrimination before D's last layer
+    minibatch_disc_dim: int = 3  # the dimension of each kernel's projection
 
     def __post_init__(self):
         names = ("data_dim", "noise_dim", "g_hidden", "d_hidden", "batch_size", "d_steps", "pack", "d_maxout")
@@ -128,6 +143,28 @@ class BatchedGANConfig:
             raise ValueError(f"unknown discriminator loss {self.d_loss!r}; choose one of {sorted(DISCRIMINATOR_LOSSES)}")
         if self.batch_size % self.pack:
             raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of pack ({self.pack})")
+        self._check_tricks()
+
+    def _check_tricks(self) -> None:
+        """The training tricks of chapter 12: label targets, instance noise, feature matching,
+        minibatch discrimination."""
+        if not (isinstance(self.real_label, (int, float)) and 0 < self.real_label <= 1):
+            raise ValueError(f"real_label (the smoothing target for real samples) must be in (0, 1], "
+                             f"got {self.real_label!r}")
+        if not (isinstance(self.fake_label, (int, float)) and 0 <= self.fake_label < self.real_label):
+            raise ValueError(f"fake_label (the smoothing target for fake samples) must be in [0, real_label), "
+                             f"got {self.fake_label!r} with real_label {self.real_label!r}")
+        if (self.real_label, self.fake_label) != (1, 0) and self.d_loss != "bce":
+            raise ValueError(f"label smoothing changes the BCE targets; d_loss is {self.d_loss!r}")
+        if not (isinstance(self.instance_noise, (int, float)) and self.instance_noise >= 0
+                and math.isfinite(self.instance_noise)):
+            raise ValueError(f"instance_noise must be a finite std >= 0, got {self.instance_noise!r}")
+        check_ints(minibatch_disc=self.minibatch_disc, minimum=0)
+        check_ints(minibatch_disc_dim=self.minibatch_disc_dim, minimum=1)
+        if self.feature_matching and (self.unroll_steps or self.simultaneous):
+            raise ValueError("feature_matching is not combined with unrolling or simultaneous updates here")
+        if self.minibatch_disc and self.unroll_steps:
+            raise ValueError("minibatch_disc is not combined with unrolling here")
 
     def replace(self, **changes: Any) -> BatchedGANConfig:
         """A copy with some fields changed (``dataclasses.replace``)."""
@@ -161,21 +198,43 @@ def init_mlp(sizes: Sequence[int], seeds: Sequence[int], salt: int, pieces: int 
     return params
 
 
+def minibatch_features(h: Tensor, T: Tensor, b: Tensor) -> Tensor:
+    """Minibatch discrimination (Salimans et al. 2016): h (S, n, A) is projected by T
+    (S, A, B*C) to B rows of C numbers per sample, M_i; kernel k's output for sample i is
+    sum_{j != i} exp(-||M_ik - M_jk||_1), plus a bias b (S, 1, B). Returns (S, n, B)."""
+    s, n, _ = h.shape
+    kernels = b.shape[2]
+    m = torch.bmm(h, T).view(s, n, kernels, -1).transpose(1, 2).reshape(s * kernels, n, -1)  # (S*B, n, C)
+    dist = torch.cdist(m, m, p=1)  # (S*B, n, n): the L1 distances between the batch's rows
+    o = torch.exp(-dist).sum(2).view(s, kernels, n).transpose(1, 2)  # (S, n, B)
+    return o - 1.0 + b  # the -1 removes each sample's kernel with itself
+
+
 def mlp_forward(params: Params, x: Tensor, act: Callable[[Tensor], Tensor],
                 scales: Sequence[Tensor] | None = None, minibatch_std: bool = False,
-                norm: Callable[[int, Tensor], Tensor] | None = None, pieces: int = 1) -> Tensor:
+                norm: Callable[[int, Tensor], Tensor] | None = None, pieces: int = 1,
+                mbd: Sequence[Tensor] | None = None, features: bool = False) -> Tensor:
     """x (S, n, in) -> (S, n, out) through the stacked layers. ``scales[i]`` (S,) divides
     layer i's weight (spectral normalisation); ``minibatch_std`` appends, before the last
     layer, each run's mean over features of the across-batch std (Karras et al. 2018);
+    ``mbd`` = (T, b) appends minibatch discrimination's kernels (:func:`minibatch_features`);
     ``norm(i, a)`` normalises hidden layer i's pre-activations (batch norm); ``pieces`` > 1
-    makes the hidden units maxout units (Goodfellow et al. 2013) instead of ``act``."""
+    makes the hidden units maxout units (Goodfellow et al. 2013) instead of ``act``.
+    ``features`` returns the last hidden layer's output (S, n, hidden) instead."""
     last = len(params) - 1
     for i, (W, b) in enumerate(params):
         if scales is not None:
             W = W / scales[i][:, None, None]
-        if i == last and minibatch_std:
-            spread = x.std(dim=1, unbiased=False).mean(dim=1)  # (S,)
-            x = torch.cat([x, spread[:, None, None].expand(-1, x.shape[1], 1)], dim=2)
+        if i == last and features:
+            return x
+        if i == last and (minibatch_std or mbd is not None):
+            extra = []
+            if minibatch_std:
+                spread = x.std(dim=1, unbiased=False).mean(dim=1)  # (S,)
+                extra.append(spread[:, None, None].expand(-1, x.shape[1], 1))
+            if mbd is not None:
+                extra.append(minibatch_features(x, *mbd))
+            x = torch.cat([x, *extra], dim=2)
         x = torch.baddbmm(b, x, W)  # (S, n, out)
         if i < last:
             if norm is not None:
@@ -305,10 +364,17 @@ class BatchedGAN:
         d_sizes = [c.data_dim * c.pack * (1 + 2 * c.d_fourier)] + [c.d_hidden] * c.d_layers + [1]
         self.D = init_mlp(d_sizes, self.seeds, salt=2, pieces=c.d_maxout, init_std=c.init_std)
         self.bn = BatchNorm(len(self.seeds), c.g_hidden, c.g_layers, c.bn_momentum) if c.g_batchnorm else None
-        if c.minibatch_std:  # the last layer gets one extra input feature
+        extra = int(c.minibatch_std) + c.minibatch_disc  # inputs the last layer gets on top
+        if extra:
             W, b = self.D[-1]
-            extra = torch.zeros(len(self.seeds), 1, 1)
-            self.D[-1] = [torch.cat([W.detach(), extra], dim=1).requires_grad_(True), b]
+            zeros = torch.zeros(len(self.seeds), extra, 1)
+            self.D[-1] = [torch.cat([W.detach(), zeros], dim=1).requires_grad_(True), b]
+        if c.minibatch_disc:  # (T, b) of minibatch discrimination, the last entry of self.D
+            T = torch.stack([torch.randn(c.d_hidden, c.minibatch_disc * c.minibatch_disc_dim,
+                                         generator=torch.Generator().manual_seed(s * 1_000_003 + 5))
+                             for s in self.seeds]) / math.sqrt(c.d_hidden)
+            self.D.append([T.requires_grad_(True), torch.zeros(len(self.seeds), 1, c.minibatch_disc,
+                                                                requires_grad=True)])
         self.opt_G = Adam(self.G + (self.bn.params if self.bn else []), c.lr_g, c.betas)
         self.opt_D = Adam(self.D, c.lr_d, c.betas)
         if c.latent_components:  # kept on the CPU, where the noise is drawn
@@ -319,7 +385,7 @@ class BatchedGAN:
         gen = torch.Generator().manual_seed(hash(tuple(self.seeds)) % (2**62))
         self.gen = gen  # the noise and data stream of training
         self._u = [torch.nn.functional.normalize(torch.randn(len(self.seeds), W.shape[2], generator=gen), dim=1)
-                   for W, _ in self.D]  # power-iteration vectors (spectral norm)
+                   for W, _ in self._layers(self.D)[0]]  # power-iteration vectors (spectral norm)
         self._freqs = None  # random Fourier frequencies of D's input (S, pack*d, pack*d*F)
         if c.d_fourier:
             fan = c.data_dim * c.pack
@@ -331,6 +397,8 @@ class BatchedGAN:
             self._to_device()
         self.loss_G = GENERATOR_LOSSES[c.g_loss]
         self.loss_D = DISCRIMINATOR_LOSSES[c.d_loss]
+        if (c.real_label, c.fake_label) != (1, 0):
+            self.loss_D = functools.partial(smoothed_bce_loss_dis, real_label=c.real_label, fake_label=c.fake_label)
         self.step = 0
         self._total: int | None = None  # the step at which the learning rates reach lr_final
         self._mixtures: _Mixtures | None = None
@@ -408,17 +476,23 @@ class BatchedGAN:
             sigmas.append(torch.bmm(torch.bmm(v[:, None, :], W), u[:, :, None])[:, 0, 0])  # (S,)
         return sigmas
 
-    def critic(self, x: Tensor, params: Params | None = None, update_sn: bool = False) -> Tensor:
+    def _layers(self, params: Params) -> tuple[Params, list[Tensor] | None]:
+        """D's parameters split into its MLP layers and minibatch discrimination's (T, b)."""
+        return (params[:-1], params[-1]) if self.cfg.minibatch_disc else (params, None)
+
+    def critic(self, x: Tensor, params: Params | None = None, update_sn: bool = False,
+               features: bool = False) -> Tensor:
         """D's logit (or critic score) for x (S, n, data_dim): packs ``pack`` consecutive
-        samples into one input, so the result is (S, n // pack, 1)."""
-        params = self.D if params is None else params
+        samples into one input, so the result is (S, n // pack, 1). ``features``: D's last
+        hidden layer (S, n // pack, d_hidden) instead (feature matching)."""
+        params, mbd = self._layers(self.D if params is None else params)
         s, n, d = x.shape
         x = x.reshape(s, n // self.cfg.pack, self.cfg.pack * d)  # (S, n/pack, pack*d)
         if self._freqs is not None:  # random Fourier features: fine detail without deep nets
             phase = 2 * math.pi * torch.bmm(x, self._freqs)  # (S, n/pack, pack*d*F)
             x = torch.cat([x, torch.sin(phase), torch.cos(phase)], dim=2)
         return mlp_forward(params, x, self.d_act, self._sigmas(params, update_sn), self.cfg.minibatch_std,
-                           pieces=self.cfg.d_maxout)
+                           pieces=self.cfg.d_maxout, mbd=mbd, features=features)
 
     def noise(self, n: int, gen: torch.Generator | None = None) -> Tensor:
         """z ~ N(0, noise_std^2 I), (S, n, noise_dim), from ``gen`` (default: training's)."""
@@ -435,6 +509,7 @@ class BatchedGAN:
     def _d_objective(self, params: Params, real: Tensor, fake: Tensor, update_sn: bool) -> tuple[Tensor, dict]:
         """The sum over runs of each run's D loss (+ penalties); and per-run statistics."""
         c, runs = self.cfg, self.runs
+        real, fake = self._jitter(real), self._jitter(fake)  # instance noise (when on)
         real = real.requires_grad_(True) if c.r1_weight else real
         r_out, f_out = self.critic(real, params, update_sn), self.critic(fake, params)
         loss = runs * self.loss_D(r_out, f_out)  # mean over runs x runs = sum of run means
@@ -450,6 +525,26 @@ class BatchedGAN:
             norms = g.reshape(s, n // c.pack, c.pack * d).norm(dim=2)  # per packed input
             loss = loss + c.gp_weight * ((norms - 1) ** 2).mean(1).sum()
         return loss, {"D_real": r_out.detach(), "D_fake": f_out.detach()}
+
+    def _jitter(self, x: Tensor) -> Tensor:
+        """x plus instance noise N(0, sigma_t^2), sigma_t = instance_noise * (1 - t / T)
+        annealed linearly over ``train()`` (x itself when the noise is off)."""
+        if not self.cfg.instance_noise:
+            return x
+        frac = min(self.step / max(self._total, 1), 1.0) if self._total is not None else 0.0
+        sigma = self.cfg.instance_noise * (1.0 - frac)
+        return x + sigma * torch.randn(x.shape, generator=self.gen).to(self.device)
+
+    def _g_objective(self, fake: Tensor, D: Params) -> Tensor:
+        """The sum over runs of each run's generator loss on ``fake`` against ``D``: its
+        loss of D's output, or with ``feature_matching`` the squared distance between the mean
+        last-hidden features of a real batch and of ``fake``."""
+        if not self.cfg.feature_matching:
+            return self.runs * self.loss_G(self.critic(self._jitter(fake), D))
+        with torch.no_grad():
+            f_real = self.critic(self._jitter(self._real(fake.shape[1])), D, features=True).mean(1)
+        f_fake = self.critic(self._jitter(fake), D, features=True).mean(1)  # (S, hidden)
+        return (f_real - f_fake).pow(2).sum()
 
     def _lr_scale(self) -> float:
         if self._total is None or self.cfg.lr_final == 1.0:
@@ -482,12 +577,11 @@ class BatchedGAN:
                 grads = torch.autograd.grad(loss, flat, create_graph=True)
                 flat, state = self.opt_D.lookahead(flat, grads, state, self._lr_scale())
             D = [flat[i:i + 2] for i in range(0, len(flat), 2)]
-        out = self.critic(self._fakes(c.batch_size), D)
-        loss = self.runs * self.loss_G(out)
+        loss = self._g_objective(self._fakes(c.batch_size), D)
         grads = torch.autograd.grad(loss, self.opt_G.params)
         self.opt_G.step(grads, self._lr_scale())
         self._ema_update()
-        return {"D_fake_G": out.detach()}
+        return {"G_loss": loss.detach()}
 
     def update_both(self, real: Tensor) -> dict[str, Tensor]:
         """Simultaneous updates (the training loop of PacGAN's and ALI's code): one batch of
@@ -496,7 +590,7 @@ class BatchedGAN:
         # both at the same (D, G): neither sees the other's step of this iteration.
         fake = self._fakes(real.shape[1])
         d_loss, stats = self._d_objective(self.D, real, fake.detach(), update_sn=True)  # detach: D's step only
-        g_loss = self.runs * self.loss_G(self.critic(fake))
+        g_loss = self._g_objective(fake, self.D)
         d_grads = torch.autograd.grad(d_loss, self.opt_D.params)
         g_grads = torch.autograd.grad(g_loss, self.opt_G.params)
         self.opt_D.step(d_grads, self._lr_scale())
@@ -580,7 +674,8 @@ class BatchedGAN:
             raise ValueError("density_ratio needs the data: train first or pass data=")
         plain = self.cfg.replace(pack=1, minibatch_std=False, spectral_norm=False, r1_weight=0.0,
                                  gp_weight=0.0, d_loss="bce", g_loss="non_saturating", unroll_steps=0,
-                                 ema=0.0, lr_final=1.0).replace(**changes)
+                                 ema=0.0, lr_final=1.0, real_label=1.0, fake_label=0.0, instance_noise=0.0,
+                                 feature_matching=False, minibatch_disc=0).replace(**changes)
         ratio = BatchedGAN(plain, seeds=[s + 7919 for s in self.seeds], device=self.device)
         ratio.gen.manual_seed(self.gen.initial_seed() + 1)
         ratio.G = [[p.detach().clone() for p in layer] for layer in (self.G_ema or self.G)]
@@ -640,8 +735,9 @@ class BatchedGAN:
         """Every run's D logit at the points x (n, data_dim) -> (S, n); needs pack=1."""
         if self.cfg.pack != 1:
             raise ValueError("d_logit scores single points; a packed D (pack > 1) scores tuples")
-        if self.cfg.minibatch_std:
-            raise ValueError("d_logit is undefined with minibatch_std: D's output depends on the batch")
+        if self.cfg.minibatch_std or self.cfg.minibatch_disc:
+            raise ValueError("d_logit is undefined with minibatch_std or minibatch_disc: D's output depends "
+                             "on the batch")
         t = torch.as_tensor(np.asarray(x, dtype=np.float32)).reshape(1, -1, self.cfg.data_dim).to(self.device)
         return self.critic(t.expand(self.runs, -1, -1))[..., 0].double().cpu().numpy()
 

@@ -28,6 +28,17 @@ def bce_loss_dis(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
 
 
+def smoothed_bce_loss_dis(real_logits: Tensor, fake_logits: Tensor, real_label: float = 1.0,
+                          fake_label: float = 0.0) -> Tensor:
+    """Label smoothing (Salimans et al. 2016): the BCE of D against soft targets, ``real_label``
+    (alpha) for real samples and ``fake_label`` (beta) for fakes. Its pointwise minimiser is
+    D*(x) = (alpha p_data + beta p_g) / (p_data + p_g) (chapter 12). alpha = 1, beta = 0 is
+    :func:`bce_loss_dis`; one-sided smoothing keeps beta = 0."""
+    a, b = real_label, fake_label
+    return ((a * F.softplus(-real_logits) + (1 - a) * F.softplus(real_logits)).mean()
+            + (b * F.softplus(-fake_logits) + (1 - b) * F.softplus(fake_logits)).mean())
+
+
 def minimax_loss_gen(fake_logits: Tensor) -> Tensor:
     """Goodfellow et al.'s original (saturating) generator loss: minimise log(1 - D(G(z)))."""
     return -F.softplus(fake_logits).mean()

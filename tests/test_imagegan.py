@@ -145,7 +145,7 @@ def _models_equal(a: dict, b: dict) -> bool:
     return all(torch.equal(a[k], b[k]) for k in a)
 
 
-@pytest.mark.parametrize("model", ["dcgan", "wgan-gp"])
+@pytest.mark.parametrize("model", ["dcgan", "wgan-gp", "sngan"])
 def test_resume_in_process_is_exact(tmp_path, digits16, model):
     full = train(tiny(model, steps=6, log_every=3), str(tmp_path / "full"), data=digits16, progress=False,
                  ckpt_every=2)

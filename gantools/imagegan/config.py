@@ -33,6 +33,7 @@ class TrainConfig:
     beta2: float = 0.999  # Adam beta2 (WGAN-GP: 0.9)
     n_critic: int = 1  # D updates per G update (WGAN-GP: 5)
     gp_weight: float = 0.0  # gradient-penalty weight lambda (WGAN-GP: 10)
+    real_label: float = 1.0  # D's BCE target for real images (< 1: one-sided label smoothing)
     ema: float = 0.999  # decay of the generator's exponential moving average (0: none)
     amp: str = "auto"  # auto (bf16 or fp16 on a GPU, off on a CPU) | bf16 | fp16 | off, on any device
     channels_last: bool | None = None  # channels_last memory format; None: on with CUDA, off on a CPU
@@ -70,6 +71,11 @@ class TrainConfig:
         for f in ("ema", "beta1", "beta2"):
             if not 0 <= getattr(self, f) < 1:
                 raise ValueError(f"{f} must be in [0, 1), got {getattr(self, f)!r}")
+        if not (isinstance(self.real_label, (int, float)) and 0 < self.real_label <= 1):
+            raise ValueError(f"real_label (the smoothing target for real images) must be in (0, 1], "
+                             f"got {self.real_label!r}")
+        if self.real_label != 1 and spec.d_loss != "bce":
+            raise ValueError(f"real_label smooths the BCE targets; model {self.model!r} has the {spec.d_loss} loss")
         if not self.gp_weight >= 0:
             raise ValueError(f"gp_weight must be >= 0, got {self.gp_weight!r}")
         self.arch()  # validates the architecture fields

@@ -12,7 +12,12 @@ wgan-gp    critic: E f(G(z)) − E f(x) + λ·penalty;     Adam(1e-4, β=(0, 0.9
            G: −E f(G(z))                               λ = 10, layer-norm critic
 cdcgan     as dcgan, on (image, label) pairs; AC-GAN   DCGAN's; ``conditioning`` concat |
            adds the class cross-entropy to both        projection (default) | acgan
+sngan      D: hinge; G: −E f(G(z)); every D weight     DCGAN's, no normalisation layer in D
+           divided by its spectral norm (Miyato 2018)
 =========  =========================================  =====================================
+
+``TrainConfig.real_label`` < 1 turns a BCE model's discriminator loss into one-sided label
+smoothing (:func:`gantools.losses.smoothed_bce_loss_dis`).
 
 A conditional model (``conditional=True``) has a generator ``G(z, y)``; its
 discriminator takes the label too unless ``d_takes_label`` is False (AC-GAN), and with
@@ -29,6 +34,7 @@ from typing import TYPE_CHECKING
 
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.nn.utils.parametrizations import spectral_norm
 
 from .. import losses
 from ..dcgan import Discriminator, Generator
@@ -45,6 +51,16 @@ def _dcgan_generator(cfg: TrainConfig) -> nn.Module:
 
 def _dcgan_pair(cfg: TrainConfig) -> tuple[nn.Module, nn.Module]:
     return Generator(cfg.arch()), Discriminator(cfg.arch())
+
+
+def _sngan_pair(cfg: TrainConfig) -> tuple[nn.Module, nn.Module]:
+    """DCGAN's networks, with every convolution of D spectrally normalised (one power
+    iteration per forward in training, as in Miyato et al. 2018)."""
+    d = Discriminator(cfg.arch())
+    for module in list(d.modules()):
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            spectral_norm(module)
+    return Generator(cfg.arch()), d
 
 
 def _conditional_generator(cfg: TrainConfig) -> nn.Module:
@@ -82,10 +98,15 @@ class ModelSpec:
         """The adversarial logit / critic score ``(N,)`` of a discriminator output."""
         return out[0] if self.aux_weight else out
 
-    def d_objective(self, out_real, out_fake, y_real: Tensor | None, y_fake: Tensor | None) -> Tensor:
-        """The discriminator's loss (to minimise) on its outputs for a real and a fake batch."""
-        loss = losses.discriminator_loss(self.d_loss)(self.adversarial(out_real).float(),
-                                                      self.adversarial(out_fake).float())
+    def d_objective(self, out_real, out_fake, y_real: Tensor | None, y_fake: Tensor | None,
+                    real_label: float = 1.0) -> Tensor:
+        """The discriminator's loss (to minimise) on its outputs for a real and a fake batch;
+        ``real_label`` < 1: one-sided label smoothing of the BCE."""
+        real, fake = self.adversarial(out_real).float(), self.adversarial(out_fake).float()
+        if real_label != 1.0:
+            loss = losses.smoothed_bce_loss_dis(real, fake, real_label=real_label)
+        else:
+            loss = losses.discriminator_loss(self.d_loss)(real, fake)
         if self.aux_weight:  # AC-GAN: D also classifies, the generated images included
             loss = loss + self.aux_weight * (F.cross_entropy(out_real[1].float(), y_real)
                                              + F.cross_entropy(out_fake[1].float(), y_fake))
@@ -130,6 +151,10 @@ register(ModelSpec(
     name="wgan-gp", summary="WGAN-GP (Gulrajani et al. 2017): Wasserstein critic with a gradient penalty",
     d_loss="wasserstein", g_loss="wasserstein", d_norm="layer", scores_are_logits=False,
     defaults={"lr_g": 1e-4, "lr_d": 1e-4, "beta1": 0.0, "beta2": 0.9, "n_critic": 5, "gp_weight": 10.0}))
+register(ModelSpec(
+    name="sngan", summary="SNGAN (Miyato et al. 2018): spectrally normalised discriminator, hinge loss",
+    d_loss="hinge", g_loss="hinge", d_norm="none", scores_are_logits=False, defaults=DCGAN_DEFAULTS,
+    build=_sngan_pair))
 register(ModelSpec(
     name="cdcgan", summary="conditional DCGAN: G(z, y); D sees y by concat, projection or an AC-GAN class head",
     d_loss="bce", g_loss="non_saturating", d_norm="batch", conditional=True,

@@ -337,7 +337,7 @@ class ImageGANTrainer:
         with self.precision.autocast():
             # detach: D's loss must not send gradients into G
             out_real, out_fake = self._D(self.d_model, real, y_real), self._D(self.d_model, fake.detach(), y_fake)
-            loss = self.spec.d_objective(out_real, out_fake, y_real, y_fake)
+            loss = self.spec.d_objective(out_real, out_fake, y_real, y_fake, self.cfg.real_label)
         gp = torch.zeros((), device=self.device)
         if self.cfg.gp_weight > 0:
             # the penalty's double backward runs in float32 under fp16: the scaler does not see
