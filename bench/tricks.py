@@ -1,0 +1,152 @@
+"""Chapter 12's table: which training tricks help, by how much, with 95% intervals.
+
+2D: each trick of ``gantools.tricks.ablation.TRICKS`` is added alone to chapter 6's vanilla
+GAN and trained on the ring and the grid, 10 seeds in one batched computation, 4,000
+generator steps like every row of chapter 6; the vanilla GAN itself trains again beside them
+(it reproduces chapter 6's row run for run). The remove-one rows come from chapter 6's
+committed benchmark (``gantools/data/mode_collapse.json``, same protocol and seeds). Digits:
+the book's DCGAN with one-sided label smoothing, and SNGAN's discriminator with the hinge
+loss, against the DCGAN, 3 seeds of 800 steps each, FD in the digits classifier's features;
+the EMA's effect is each DCGAN run's EMA generator against its raw one. Every effect comes
+with a percentile-bootstrap interval over seeds. Runs go to a pool of ``--jobs`` processes,
+one thread each.
+
+    python bench/tricks.py --out /tmp/tricks                 # the full tables (~13 min, 2 cores)
+    python bench/tricks.py --out /tmp/tricks --reference     # ... and store them in gantools/data
+    python bench/tricks.py --out /tmp/tricks --quick         # a smoke run (under a minute)
+
+Writes DIR/tricks.json (the effect rows), DIR/runs.json (every run) and DIR/digits/<setting>-seed<k>/,
+and prints the tables with the total CPU and wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+
+from gantools.__main__ import ArgumentParser
+
+
+def _positive(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        v = 0
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return v
+
+
+def parse(argv: list[str] | None):
+    from gantools.tricks.ablation import TRICKS
+
+    p = ArgumentParser(prog="bench/tricks.py", description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", required=True, help="folder for tricks.json, runs.json and the digits runs")
+    p.add_argument("--quick", action="store_true", help="2 seeds and few steps everywhere: a smoke run")
+    p.add_argument("--reference", action="store_true",
+                   help="also store the results in gantools/data (what chapter 12 shows); full runs only")
+    p.add_argument("--tricks", help=f"comma-separated 2D tricks to run (default all: {', '.join(TRICKS)})")
+    p.add_argument("--only", choices=("2d", "digits"), help="run one part only")
+    p.add_argument("--jobs", type=_positive, default=2, help="processes (default 2)")
+    args = p.parse_args(argv)
+    if args.tricks is not None:
+        args.tricks = [t.strip() for t in args.tricks.split(",") if t.strip()]
+        unknown = [t for t in args.tricks if t not in TRICKS]
+        if unknown or not args.tricks:
+            p.error(f"unknown trick {unknown[0] if unknown else args.tricks!r}; choose from: {', '.join(TRICKS)}")
+    if args.reference and (args.quick or args.only or args.tricks):
+        p.error("--reference stores the full tables: drop --quick, --only and --tricks")
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        p.error(f"--out {args.out} exists and is not a directory")
+    return args
+
+
+def _train_2d(name: str, seeds: int, steps: int) -> dict:
+    import torch
+
+    from gantools.tricks.ablation import train_2d, trick_config
+
+    torch.set_num_threads(1)
+    return train_2d(trick_config(name), range(seeds), steps)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)  # before the heavy imports: bad input fails fast
+    from gantools.mode_collapse import load_reference as load_chapter6
+    from gantools.tricks.ablation import (
+        DIGITS_SEEDS,
+        DIGITS_STEPS,
+        TRICKS,
+        cost_ratios,
+        digits_run,
+        digits_settings,
+        rows_2d,
+        rows_digits,
+        rows_removed,
+        save_reference,
+        table,
+    )
+
+    quick = args.quick
+    seeds, steps = (2, 200) if quick else (10, 4000)
+    d_seeds, d_steps = (2, 20) if quick else (DIGITS_SEEDS, DIGITS_STEPS)
+    tricks = args.tricks or list(TRICKS)
+    run_2d, run_digits = args.only in (None, "2d"), args.only in (None, "digits")
+    os.makedirs(args.out, exist_ok=True)
+    t0 = time.perf_counter()
+    runs: dict = {"machine": {"processor": platform.processor() or platform.machine(), "jobs": args.jobs,
+                              "python": platform.python_version()},
+                  "quick": quick, "seeds": seeds, "steps": steps, "digits_seeds": d_seeds, "digits_steps": d_steps,
+                  "2d": {}, "digits": []}
+    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=get_context("spawn")) as pool:
+        jobs_2d = {name: pool.submit(_train_2d, name, seeds, steps) for name in (["none", *tricks] if run_2d else ())}
+        jobs_digits = [pool.submit(digits_run, name, s, d_steps, os.path.join(args.out, "digits", f"{name}-seed{s}"))
+                       for name in (digits_settings() if run_digits else ()) for s in range(d_seeds)]
+        for name, job in jobs_2d.items():
+            runs["2d"][name] = res = job.result()
+            hq = {w: 100 * sum(r["hq"] for r in res[w]) / len(res[w]) for w in ("ring", "grid")}
+            print(f"2d {name}: ring HQ {hq['ring']:.1f}%, grid HQ {hq['grid']:.1f}% ({res['cpu_s']:.0f} CPU s)",
+                  flush=True)
+        for job in jobs_digits:
+            r = job.result()
+            runs["digits"].append(r)
+            print(f"digits {r['setting']} seed {r['seed']}: FD {r['fd']:.1f} (raw G {r['fd_raw']:.1f}), "
+                  f"{r['cpu_s']:.0f} CPU s", flush=True)
+    chapter6 = load_chapter6()[0]
+    rows = []
+    if run_2d:
+        rows += rows_2d(runs["2d"]) + rows_removed(chapter6)
+    if run_digits:
+        rows += rows_digits(runs["digits"])
+    wall = time.perf_counter() - t0
+    runs["total_wall_s"] = wall
+    runs["total_cpu_s"] = (sum(r["cpu_s"] for r in runs["2d"].values())
+                           + sum(r["cpu_s"] for r in runs["digits"]))
+    with open(os.path.join(args.out, "tricks.json"), "w") as f:
+        json.dump(rows, f, indent=1)
+    with open(os.path.join(args.out, "runs.json"), "w") as f:
+        json.dump(runs, f, indent=1)
+    if args.reference:
+        save_reference(rows, runs)
+    costs = cost_ratios(runs, chapter6)
+    print()
+    if run_2d:
+        print(f"2D: {seeds} seeds, {steps} generator steps per run; effect = with the trick - without it, "
+              "95% bootstrap interval")
+        print(table(rows, costs), end="\n\n")
+    if run_digits:
+        print(f"Digits: {d_seeds} seeds, {d_steps} generator steps of 64 images; FD (lower is better)")
+        print(table(rows, costs, data=("digits",)), end="\n\n")
+    print(f"Total: {wall:.0f} s wall ({wall / 60:.1f} min), {runs['total_cpu_s']:.0f} CPU s of training, "
+          f"{args.jobs} processes")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
