@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .imagedata import default_root
+from .imagegan.config import complete_config
 
 REPO_RAW = "https://raw.githubusercontent.com/gans-from-first-principles/gans-from-first-principles/main/book/runs"
 REFERENCE_RUNS = ("dcgan-digits", "wgan-gp-digits", "cdcgan-digits")
@@ -47,7 +48,7 @@ def load_run(path: str) -> Run:
     cfg_path = os.path.join(path, "config.json")
     if not os.path.exists(cfg_path) and not os.path.exists(os.path.join(path, "metrics.jsonl")):
         raise ValueError(f"{path} holds no gantools run (no config.json or metrics.jsonl)")
-    config = json.load(open(cfg_path)) if os.path.exists(cfg_path) else {}
+    config = complete_config(json.load(open(cfg_path))) if os.path.exists(cfg_path) else {}
     info_path = os.path.join(path, "run.json")
     info = json.load(open(info_path)) if os.path.exists(info_path) else {}
     sdir = os.path.join(path, "samples")

@@ -10,9 +10,9 @@ from pathlib import Path
 
 PAGE = Path(__file__).resolve().parents[1] / "book" / "interview_questions.md"
 CHAPTERS = {p.name: p for p in PAGE.parent.glob("[0-9][0-9]_*.ipynb")}
-# Issue 16 asks for at least 80 questions once the chapters of the other open issues add theirs;
-# chapters 1-11 support 76 questions and 23 misconceptions now.
-MIN_QUESTIONS, MIN_WRONG = 76, 23
+# Issue 16 asked for at least 80 questions once more chapters landed: chapters 1-12 support 84
+# questions and 25 misconceptions.
+MIN_QUESTIONS, MIN_WRONG = 84, 25
 TOPICS = ["Theory", "Training dynamics", "Architectures", "Evaluation", "Practice", "Common wrong answers"]
 EVIDENCE = "**In the book.**"
 

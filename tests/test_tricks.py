@@ -3,6 +3,7 @@ discrimination in the batched trainer; SNGAN and one-sided smoothing in the imag
 the exact theory (checked against independent routes: a numerical minimiser, autograd,
 simulation, a numerical convolution); the bootstrap (against SciPy's); and bad input."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -236,3 +237,31 @@ def test_fmt_effect_says_no_effect_detected_when_the_interval_contains_zero():
 def test_bootstrap_bad_input(args, match):
     with pytest.raises(ValueError, match=match):
         bootstrap_effect(*args)
+
+
+def test_runs_and_checkpoints_written_before_real_label_existed_still_load(tmp_path):
+    """A run's config.json from before ``real_label`` was added reads as real_label 1.0 (how it
+    trained); the committed reference runs are such runs."""
+    from gantools.imagegan.config import complete_config
+    from gantools.runs import reference_run
+
+    assert complete_config({"model": "dcgan"}) == {"model": "dcgan", "real_label": 1.0}
+    assert complete_config({"real_label": 0.9})["real_label"] == 0.9
+    assert reference_run("dcgan-digits").config["real_label"] == 1.0
+
+
+def test_a_checkpoint_without_real_label_resumes(tmp_path):
+    from gantools.checkpoint import atomic_save, safe_load
+    from gantools.imagedata import load_dataset
+    from gantools.imagegan import ImageGANTrainer
+
+    data = load_dataset("digits", 16)
+    cfg = config_for("dcgan", "digits", image_size=16, ngf=8, ndf=8, nz=16, batch_size=16, steps=2, log_every=1,
+                     sample_every=2)
+    ImageGANTrainer(cfg, str(tmp_path), data=data, progress=False).train()
+    ck = safe_load(str(tmp_path / "checkpoint.pt"))
+    del ck["config"]["real_label"]  # as written before the field existed
+    atomic_save(ck, str(tmp_path / "checkpoint.pt"))
+    t = ImageGANTrainer(dataclasses.replace(cfg, steps=3), str(tmp_path), data=data, progress=False,
+                        resume=True).train()
+    assert t.step == 3

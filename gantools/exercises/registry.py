@@ -93,6 +93,10 @@ CHAPTERS: dict[int, Chapter] = {c.number: c for c in (
              ("11.2", "medium", "check_posterior_weights", "posterior_weights", "function"),
              ("11.3", "medium", "check_z_share", "my_z_share", "function"),
              ("11.4", "medium", "check_acgan_losses", "acgan_losses", "function")),
+    _chapter(12, "12_training_tricks.ipynb",
+             ("12.1", "easy", "check_smoothed_d_star", "smoothed_d_star", "function"),
+             ("12.2", "medium", "check_ema_shrink", "ema_shrink", "function"),
+             ("12.3", "medium", "check_noisy_jsd", "noisy_jsd", "function")),
 )}
 
 

@@ -86,6 +86,16 @@ class TrainConfig:
                            ngf=self.ngf, ndf=self.ndf, upsample=self.upsample, d_norm=get_model(self.model).d_norm)
 
 
+# Fields added after runs were first written, with the value that reproduces how those runs
+# trained: a config (or checkpoint) without them is completed with these on reading.
+LATER_FIELDS = {"real_label": 1.0}
+
+
+def complete_config(saved: dict) -> dict:
+    """A saved config dict with the fields added since it was written (:data:`LATER_FIELDS`)."""
+    return {**LATER_FIELDS, **saved}
+
+
 def config_for(model: str = "dcgan", dataset: str = "digits", **overrides) -> TrainConfig:
     """The registry's defaults for ``model`` (its paper's hyper-parameters), then ``overrides``.
 

@@ -43,7 +43,7 @@ from torch import nn
 from .. import losses
 from ..checkpoint import FORMAT, atomic_save, atomic_write_text, rng_state, safe_load, set_rng_state
 from ..imagedata import N_CLASSES, ImageSampler, load_dataset
-from .config import TrainConfig
+from .config import TrainConfig, complete_config
 from .models import get_model
 from .precision import compile_problem, resolve_precision
 from .sampling import GENERATOR_FORMAT, fixed_batch, generate, recalibrate_bn, save_grid
@@ -262,7 +262,7 @@ class ImageGANTrainer:
     def _load(self, ck: dict) -> None:
         if ck.get("format") != FORMAT:
             raise ValueError(f"{self.ckpt_path} is not a gantools training checkpoint")
-        saved, now = dict(ck["config"]), asdict(self.cfg)
+        saved, now = complete_config(ck["config"]), asdict(self.cfg)
         diff = [k for k in now if k != "steps" and saved.get(k) != now[k]]
         if diff:
             shown = ", ".join(f"{k}: {saved.get(k)!r} in the checkpoint, {now[k]!r} now" for k in diff[:3])

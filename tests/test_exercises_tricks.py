@@ -1,0 +1,149 @@
+"""The chapter 12 exercise checks accept the reference answers (and an independent route),
+reject plausible wrong ones with a targeted hint and the shortcuts (calling gantools' own
+function), and treat the untouched starter code as not attempted."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+from gantools import games
+from gantools.exercises.tricks import check_ema_shrink, check_noisy_jsd, check_smoothed_d_star
+
+
+def starter(*args):
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+# -- 12.1 ----------------------------------------------------------------------------------------
+def d_star(pd, pg, alpha, beta):
+    return (alpha * np.asarray(pd) + beta * np.asarray(pg)) / (np.asarray(pd) + np.asarray(pg))
+
+
+def d_star_by_bisection(pd, pg, alpha, beta):
+    """An independent route: bisect on the derivative of the pointwise loss."""
+    a, b = alpha * pd + beta * pg, (1 - alpha) * pd + (1 - beta) * pg
+    lo, hi = np.full_like(a, 1e-15), np.full_like(a, 1 - 1e-15)
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        rising = -a / mid + b / (1 - mid) > 0
+        hi, lo = np.where(rising, mid, hi), np.where(rising, lo, mid)
+    return (lo + hi) / 2
+
+
+def test_smoothed_d_star_accepts_reference_and_bisection():
+    assert check_smoothed_d_star(d_star, quiet=True)
+    assert check_smoothed_d_star(d_star_by_bisection, quiet=True)
+
+
+@pytest.mark.parametrize("wrong,word", [
+    (lambda pd, pg, a, b: a * pd / (pd + pg), "beta belongs in the numerator"),
+    (lambda pd, pg, a, b: (b * pd + a * pg) / (pd + pg), "alpha goes with the data"),
+    (lambda pd, pg, a, b: a * pd / (pd + pg) + b, "scales D*"),
+    (lambda pd, pg, a, b: pd / (pd + pg), "differs from the minimiser"),
+    (lambda pd, pg, a, b: 0.5, "return an array"),
+])
+def test_smoothed_d_star_rejects(wrong, word):
+    r = check_smoothed_d_star(wrong, quiet=True)
+    assert not r and word in r.message, r.message
+
+
+def test_smoothed_d_star_rejects_the_shortcut():
+    from gantools.tricks.theory import pointwise_minimiser
+
+    def via_gantools(pd, pg, a, b):
+        return np.array([pointwise_minimiser(u, v, a, b) for u, v in zip(pd, pg, strict=True)])
+
+    r = check_smoothed_d_star(via_gantools, quiet=True)
+    assert not r and "pointwise_minimiser" in r.message
+    with pytest.raises(NotImplementedError):
+        check_smoothed_d_star(starter, quiet=True)
+
+
+# -- 12.2 ----------------------------------------------------------------------------------------
+def ema_shrink(eta, gamma):
+    return (1 - gamma) / math.sqrt(1 - 2 * gamma * (1 - eta**2 / 2) + gamma**2)
+
+
+def ema_shrink_by_simulation(eta, gamma):
+    """An independent route: run alternating GDA and the EMA, measure the late radii in the
+    invariant quadratic form of the step (u^2 + v^2 - eta u v is conserved by alternating GDA)."""
+    steps = int(40 / (1 - gamma)) if gamma else 200
+    U, V = games.simulate(np.array([[1.0]]), eta, "alternating", steps, [1.0], [0.0])
+    e = np.array([1.0, 0.0])
+    for u, v in zip(U[1:, 0], V[1:, 0], strict=True):
+        e = gamma * e + (1 - gamma) * np.array([u, v])
+    q = lambda z: z[0] ** 2 + z[1] ** 2 - eta * z[0] * z[1]  # noqa: E731
+    # the EMA keeps the orbit's shape: the ratio of the invariant's square roots is the shrink
+    return math.sqrt(q(e) / q(np.array([U[-1, 0], V[-1, 0]])))
+
+
+def test_ema_shrink_accepts_reference_and_simulation():
+    assert check_ema_shrink(ema_shrink, quiet=True)
+    assert check_ema_shrink(ema_shrink_by_simulation, quiet=True)
+
+
+@pytest.mark.parametrize("wrong,word", [
+    (lambda eta, gamma: 0.0, "does not converge"),
+    (lambda eta, gamma: 1.0, "smaller than the iterates"),
+    (lambda eta, gamma: (1 - gamma) / (1 - gamma * (1 - eta**2 / 2)), "modulus"),
+    (lambda eta, gamma: ema_shrink(math.sqrt(2) * eta, gamma), "cos theta = 1 - eta^2/2"),
+    (lambda eta, gamma: 0.0100045, "expected"),  # the chapter's printed number, pasted
+])
+def test_ema_shrink_rejects(wrong, word):
+    r = check_ema_shrink(wrong, quiet=True)
+    assert not r and word in r.message, r.message
+
+
+def test_ema_shrink_rejects_the_shortcut():
+    from gantools.tricks.theory import ema_radius_ratio
+
+    r = check_ema_shrink(lambda eta, gamma: ema_radius_ratio(eta, gamma), quiet=True)
+    assert not r and "ema_radius_ratio" in r.message
+    with pytest.raises(NotImplementedError):
+        check_ema_shrink(starter, quiet=True)
+
+
+# -- 12.3 ----------------------------------------------------------------------------------------
+def noisy_jsd(theta, s, sigma):
+    sd = math.sqrt(s**2 + sigma**2)
+    p, q = stats.norm(0.0, sd), stats.norm(theta, sd)
+
+    def f(x):
+        lp, lq = p.logpdf(x), q.logpdf(x)
+        lm = np.logaddexp(lp, lq) - math.log(2)
+        return 0.5 * (np.exp(lp) * (lp - lm) + np.exp(lq) * (lq - lm))
+
+    edges = np.linspace(min(0, theta) - 12 * sd, max(0, theta) + 12 * sd, 61)
+    return sum(integrate.quad(f, a, b, epsabs=1e-14)[0] for a, b in zip(edges[:-1], edges[1:], strict=True))
+
+
+def test_noisy_jsd_accepts_quadrature():
+    assert check_noisy_jsd(noisy_jsd, quiet=True)
+
+
+@pytest.mark.parametrize("wrong,word", [
+    (lambda t, s, sig: noisy_jsd(t, s, sig) / math.log(2), "bits"),
+    (lambda t, s, sig: noisy_jsd(t, s + sig, 0.0), "adds variances"),
+    (lambda t, s, sig: noisy_jsd(t, s, 0.0), "noise is missing"),
+    (lambda t, s, sig: math.log(2), "noise is missing"),  # log 2: what the unblurred JSD is
+])
+def test_noisy_jsd_rejects(wrong, word):
+    r = check_noisy_jsd(wrong, quiet=True)
+    assert not r and word in r.message, r.message
+
+
+def test_noisy_jsd_rejects_the_shortcut():
+    from gantools.distributions import GaussianMixture
+    from gantools.theory import js_divergence
+
+    def via_gantools(t, s, sig):
+        sd = math.sqrt(s**2 + sig**2)
+        return js_divergence(GaussianMixture([0.0], [sd]), GaussianMixture([t], [sd]))
+
+    r = check_noisy_jsd(via_gantools, quiet=True)
+    assert not r and "js_divergence" in r.message
+    with pytest.raises(NotImplementedError):
+        check_noisy_jsd(starter, quiet=True)
