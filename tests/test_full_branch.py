@@ -43,3 +43,13 @@ def test_chapter_full_branch_runs_on_cpu(tmp_path, monkeypatch, chapter, run_nam
     info = json.load(open(run / "run.json"))
     assert info["steps"] == 30 and info["hardware"]["device"] == "cpu"
     assert os.path.exists(run / "generator.pt") and (run / "eval.jsonl").read_text().strip()
+
+
+def test_translation_full_branch_runs_on_cpu(monkeypatch):
+    """Chapter 13's full branch trains CycleGAN too (on DATASET, digits here)."""
+    monkeypatch.setenv("GANTOOLS_FULL_STEPS", "30")
+    monkeypatch.setenv("GANTOOLS_DEVICE", "cpu")
+    nb = nbformat.read(BOOK / "13_image_translation.ipynb", as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(BOOK)}}).execute()
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "cyclegan  30 steps: class kept" in printed and "full runs (30 steps)" in printed
