@@ -12,6 +12,7 @@ from .jsd import *  # noqa: F401,F403
 from .mode_collapse import *  # noqa: F401,F403
 from .optimal_discriminator import *  # noqa: F401,F403
 from .saturation import *  # noqa: F401,F403
+from .translation import *  # noqa: F401,F403
 from .tricks import *  # noqa: F401,F403
 from .wasserstein import *  # noqa: F401,F403
 from .wgan_gp import *  # noqa: F401,F403

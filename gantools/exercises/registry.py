@@ -97,6 +97,10 @@ CHAPTERS: dict[int, Chapter] = {c.number: c for c in (
              ("12.1", "easy", "check_smoothed_d_star", "smoothed_d_star", "function"),
              ("12.2", "medium", "check_ema_shrink", "ema_shrink", "function"),
              ("12.3", "medium", "check_noisy_jsd", "noisy_jsd", "function")),
+    _chapter(13, "13_image_translation.ipynb",
+             ("13.1", "easy", "check_shuffle_class_kept", "shuffle_kept", "number"),
+             ("13.2", "medium", "check_cycle_gradient", "cycle_gradient", "function"),
+             ("13.3", "medium", "check_identity_loss", "my_identity_loss", "function")),
 )}
 
 
