@@ -25,38 +25,19 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
-from gantools.__main__ import ArgumentParser
-
-
-def _positive(text: str) -> int:
-    import argparse
-
-    try:
-        v = int(text)
-    except ValueError:
-        v = 0
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
+from gantools.__main__ import bench_args, bench_parser
+from gantools.__main__ import positive_int as _positive
 
 
 def parse(argv: list[str] | None):
-    p = ArgumentParser(prog="bench/conditional.py", description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", required=True, help="folder for results.json, samples.npz and the digits runs")
-    p.add_argument("--quick", action="store_true", help="2 toy seeds, 1 digits seed and few steps: a smoke run")
-    p.add_argument("--reference", action="store_true",
-                   help="also store the results in gantools/data (what chapter 11 shows); full runs only")
+    p = bench_parser("bench/conditional.py", __doc__, "folder for results.json, samples.npz and the digits runs",
+                     "2 toy seeds, 1 digits seed and few steps: a smoke run", chapter=11)
     p.add_argument("--only", choices=("toy", "digits"), help="run one part only")
     p.add_argument("--seeds", type=_positive, help="digits seeds per mode (default 3; quick 1)")
     p.add_argument("--steps", type=_positive, help="digits generator steps per run (default 1000; quick 30)")
     p.add_argument("--toy-seeds", type=_positive, help="toy seeds per mode (default 10; quick 2)")
     p.add_argument("--toy-steps", type=_positive, help="toy generator steps (default 5000; quick 300)")
-    p.add_argument("--jobs", type=_positive, default=2, help="processes (default 2)")
-    args = p.parse_args(argv)
-    if args.reference and (args.quick or args.only):
-        p.error("--reference stores the full tables: drop --quick and --only")
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        p.error(f"--out {args.out} exists and is not a directory")
+    args = bench_args(p, argv, partial=("--only",))
     return args
 
 

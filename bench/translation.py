@@ -19,7 +19,6 @@ test set: inputs, outputs, targets, labels) and prints one table per transform.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -28,31 +27,17 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
-from gantools.__main__ import ArgumentParser
-
-
-def _positive(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        v = 0
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
+from gantools.__main__ import bench_args, bench_parser
 
 
 def parse(argv: list[str] | None):
     from gantools.translation import METHODS, TRANSFORMS
 
-    p = ArgumentParser(prog="bench/translation.py", description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", required=True, help="folder for results.json and the translations")
-    p.add_argument("--quick", action="store_true", help="at most 2 seeds and 30 steps per method: a smoke run")
-    p.add_argument("--reference", action="store_true",
-                   help="also store the results in gantools/data/translation (what chapter 13 shows)")
+    p = bench_parser("bench/translation.py", __doc__, "folder for results.json and the translations",
+                     "at most 2 seeds and 30 steps per method: a smoke run", chapter=13)
     p.add_argument("--transforms", help=f"comma-separated (default all: {', '.join(TRANSFORMS)})")
     p.add_argument("--methods", help=f"comma-separated (default all: {', '.join(METHODS)})")
-    p.add_argument("--jobs", type=_positive, default=2, help="processes (default 2)")
-    args = p.parse_args(argv)
+    args = bench_args(p, argv, partial=("--transforms", "--methods"))
     for name, known in (("transforms", TRANSFORMS), ("methods", METHODS)):
         value = getattr(args, name)
         if value is not None:
@@ -61,10 +46,6 @@ def parse(argv: list[str] | None):
             if bad:
                 p.error(f"unknown {name[:-1]} {bad[0]!r}; choose from: {', '.join(known)}")
             setattr(args, name, items)
-    if args.reference and (args.quick or args.transforms or args.methods):
-        p.error("--reference stores the full tables: drop --quick, --transforms and --methods")
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        p.error(f"--out {args.out} exists and is not a directory")
     return args
 
 

@@ -21,7 +21,6 @@ and prints the tables with the total CPU and wall time.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -30,40 +29,22 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
-from gantools.__main__ import ArgumentParser
-
-
-def _positive(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        v = 0
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
+from gantools.__main__ import bench_args, bench_parser
 
 
 def parse(argv: list[str] | None):
     from gantools.tricks.ablation import TRICKS
 
-    p = ArgumentParser(prog="bench/tricks.py", description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", required=True, help="folder for tricks.json, runs.json and the digits runs")
-    p.add_argument("--quick", action="store_true", help="2 seeds and few steps everywhere: a smoke run")
-    p.add_argument("--reference", action="store_true",
-                   help="also store the results in gantools/data (what chapter 12 shows); full runs only")
+    p = bench_parser("bench/tricks.py", __doc__, "folder for tricks.json, runs.json and the digits runs",
+                     "2 seeds and few steps everywhere: a smoke run", chapter=12)
     p.add_argument("--tricks", help=f"comma-separated 2D tricks to run (default all: {', '.join(TRICKS)})")
     p.add_argument("--only", choices=("2d", "digits"), help="run one part only")
-    p.add_argument("--jobs", type=_positive, default=2, help="processes (default 2)")
-    args = p.parse_args(argv)
+    args = bench_args(p, argv, partial=("--only", "--tricks"))
     if args.tricks is not None:
         args.tricks = [t.strip() for t in args.tricks.split(",") if t.strip()]
         unknown = [t for t in args.tricks if t not in TRICKS]
         if unknown or not args.tricks:
             p.error(f"unknown trick {unknown[0] if unknown else args.tricks!r}; choose from: {', '.join(TRICKS)}")
-    if args.reference and (args.quick or args.only or args.tricks):
-        p.error("--reference stores the full tables: drop --quick, --only and --tricks")
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        p.error(f"--out {args.out} exists and is not a directory")
     return args
 
 

@@ -16,6 +16,7 @@ Bad arguments print one line on stderr and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -24,6 +25,30 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str):  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def bench_parser(prog: str, doc: str, out_help: str, quick_help: str, chapter: int) -> ArgumentParser:
+    """The parser every ``bench/*.py`` with a committed reference starts from: ``--out``,
+    ``--quick``, ``--reference`` and ``--jobs``; finish with :func:`bench_args`."""
+    p = ArgumentParser(prog=prog, description=doc.split("\n\n")[0])
+    p.add_argument("--out", required=True, help=out_help)
+    p.add_argument("--quick", action="store_true", help=quick_help)
+    p.add_argument("--reference", action="store_true",
+                   help=f"also store the results in gantools/data (what chapter {chapter} shows); full runs only")
+    p.add_argument("--jobs", type=positive_int, default=2, help="processes (default 2)")
+    return p
+
+
+def bench_args(p: ArgumentParser, argv: list[str] | None, partial: tuple[str, ...]) -> argparse.Namespace:
+    """Parse; ``--reference`` refuses ``--quick`` and the options in ``partial`` (a reference
+    holds the full tables), and ``--out`` must be a folder. Errors: one line, exit 2."""
+    args = p.parse_args(argv)
+    if args.reference and (args.quick or any(getattr(args, o.lstrip("-").replace("-", "_")) for o in partial)):
+        names = ("--quick", *partial)
+        p.error(f"--reference stores the full tables: drop {', '.join(names[:-1])} and {names[-1]}")
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        p.error(f"--out {args.out} exists and is not a directory")
+    return args
 
 
 def cmd_student(args: argparse.Namespace) -> int:
@@ -122,7 +147,8 @@ def _int_at_least(minimum: int):
     return parse
 
 
-_positive, _nonnegative = _int_at_least(1), _int_at_least(0)
+positive_int, nonnegative_int = _int_at_least(1), _int_at_least(0)  # also the bench scripts' types
+_positive, _nonnegative = positive_int, nonnegative_int
 
 
 def _add_train(sub) -> None:

@@ -179,6 +179,17 @@ def call(fn, *args, forbid: Sequence[str] = ()):
     return value, None
 
 
+def run_answer(fn, name: str, *args, forbid: Sequence[str] = ()):
+    """:func:`call` for a student's function ``name``: the starter code (``None``, or one that
+    raises NotImplementedError) prints the not-attempted message and raises."""
+    if fn is None:
+        not_attempted(name)
+    try:
+        return call(fn, *args, forbid=forbid)
+    except NotImplementedError:
+        not_attempted(name)
+
+
 def check_number(answer, expected: float, tol: float, ok: str, hint: str,
                  known_wrong: tuple[tuple[float, str], ...] = (), quiet: bool = False) -> Result:
     """Check a numeric answer against ``expected`` (abs tolerance ``tol``).

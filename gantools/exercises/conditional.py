@@ -20,18 +20,10 @@ import torch
 import torch.nn.functional as F
 from scipy.special import logsumexp, softmax
 
-from .common import Result, call, check_number, not_attempted, report, to_array, to_float
+from .common import Result, check_number, report, to_array, to_float
+from .common import run_answer as _run
 
 __all__ = ["check_label_mismatch_value", "check_posterior_weights", "check_z_share", "check_acgan_losses"]
-
-
-def _run(fn, name: str, *args, forbid=()):
-    if fn is None:
-        not_attempted(name)
-    try:
-        return call(fn, *args, forbid=forbid)
-    except NotImplementedError:
-        not_attempted(name)
 
 
 # -- 11.1 ----------------------------------------------------------------------------------------

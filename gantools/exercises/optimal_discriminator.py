@@ -14,7 +14,8 @@ from scipy.special import expit
 
 from ..distributions import GaussianMixture, Uniform
 from ..theory import kl_divergence, optimal_discriminator
-from .common import Result, call, not_attempted, report, to_array
+from .common import Result, report, to_array
+from .common import run_answer as _run
 
 __all__ = [
     "check_pointwise_maximiser",
@@ -56,16 +57,6 @@ def _as_array(value, shape: tuple[int, ...]) -> tuple[np.ndarray | None, str | N
     if out.shape != shape:
         return None, f"your function returned shape {out.shape}; expected {shape}, one value per x"
     return out, None
-
-
-def _run(fn, name: str, *args):
-    """call(fn, *args), printing the not-attempted message for the starter code."""
-    if fn is None:
-        not_attempted(name)
-    try:
-        return call(fn, *args)
-    except NotImplementedError:
-        not_attempted(name)
 
 
 def check_pointwise_maximiser(pointwise_maximiser, quiet: bool = False) -> Result:

@@ -13,18 +13,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .common import Result, call, check_number, not_attempted, report, to_float
+from .common import Result, check_number, report, to_float
+from .common import run_answer as _run
 
 __all__ = ["check_shuffle_class_kept", "check_cycle_gradient", "check_identity_loss"]
-
-
-def _run(fn, name: str, *args, forbid=()):
-    if fn is None:
-        not_attempted(name)
-    try:
-        return call(fn, *args, forbid=forbid)
-    except NotImplementedError:
-        not_attempted(name)
 
 
 # -- 13.1 ----------------------------------------------------------------------------------------

@@ -16,18 +16,10 @@ import numpy as np
 
 from ..distributions import GaussianMixture
 from ..theory import js_divergence
-from .common import Result, call, not_attempted, report, to_array, to_float
+from .common import Result, report, to_array, to_float
+from .common import run_answer as _run
 
 __all__ = ["check_smoothed_d_star", "check_ema_shrink", "check_noisy_jsd"]
-
-
-def _run(fn, name: str, *args, forbid=()):
-    if fn is None:
-        not_attempted(name)
-    try:
-        return call(fn, *args, forbid=forbid)
-    except NotImplementedError:
-        not_attempted(name)
 
 
 # -- 12.1 ----------------------------------------------------------------------------------------
