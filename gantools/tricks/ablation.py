@@ -59,7 +59,7 @@ TRICKS: dict[str, Trick] = {
     "minibatch std": Trick({"minibatch_std": True}, "D sees the batch's feature spread", "one extra feature"),
     "TTUR": Trick({"lr_d": 4e-3}, "D learns 4x faster than G", "lr D 4e-3, G 1e-3"),
     "EMA of G": Trick({"ema": 0.999}, "samples come from an average of G's iterates", "decay 0.999"),
-    "R1 penalty": Trick({"r1_weight": 1.0}, "D pays gamma/2 E||grad D(x)||^2 on real data", "gamma = 1"),
+    "R1 penalty": Trick({"r1_weight": 1.0}, "D pays gamma/2 E‖grad D(x)‖² on real data", "gamma = 1"),
     "SN + hinge": Trick({"spectral_norm": True, "d_loss": "hinge", "g_loss": "hinge"},
                         "every D layer 1-Lipschitz; the hinge loss", "1 power iteration per step"),
 }
