@@ -15,10 +15,17 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
 import torch
 
-from ..classifier import SmallCNN, accuracy, features, load_classifier_file, save_classifier, train_classifier
+from ..classifier import (
+    SmallCNN,
+    accuracy,
+    features,
+    load_classifier_file,
+    predict_proba,
+    save_classifier,
+    train_classifier,
+)
 from ..metrics import fid_from_features
 from .domains import Domains, check_transform, make_domains
 from .train import Trained
@@ -60,22 +67,15 @@ def score_outputs(outputs: torch.Tensor, domains: Domains, clf: SmallCNN, back: 
     if outputs.shape != domains.t_test.shape:
         raise ValueError(f"outputs must have the test set's shape {tuple(domains.t_test.shape)}, "
                          f"got {tuple(outputs.shape)}")
-    pred = torch.as_tensor(_predict(clf, outputs))
+    pred = torch.as_tensor(predict_proba(clf, outputs).argmax(1))
     kept = (pred == domains.labels).float().mean().item()
     result = {"class_kept": kept, "pixel_error": (outputs - domains.t_test).abs().mean().item(),
-              "fd": fid_from_features(features(clf, outputs), features(clf, domains.t_test)),
-              "cycle_error": None if back is None else (back - domains.x_test).abs().mean().item()}
+              "fd": fid_from_features(features(clf, outputs), features(clf, domains.t_test)), "cycle_error": None}
     if back is not None:
         per_image = (back - domains.x_test).abs().mean(dim=(1, 2, 3))
-        changed = pred != domains.labels
-        result["cycle_consistent_changed"] = float(((per_image < 0.1) & changed).float().mean())
+        result["cycle_error"] = (back - domains.x_test).abs().mean().item()
+        result["cycle_consistent_changed"] = float(((per_image < 0.1) & (pred != domains.labels)).float().mean())
     return result
-
-
-def _predict(clf: SmallCNN, images: torch.Tensor) -> np.ndarray:
-    from ..classifier import predict_proba
-
-    return predict_proba(clf, images).argmax(1)
 
 
 NOISE = 0.02  # the perturbation of G(x) that tests for hidden information (Chu et al. 2017)

@@ -92,9 +92,13 @@ def _ls_g(d_fake: torch.Tensor) -> torch.Tensor:
     return ((d_fake - 1) ** 2).mean()
 
 
-def cycle_loss(G, F_, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """|F(G(x)) - x|_1 + |G(F(y)) - y|_1, each a mean over pixels (Zhu et al. 2017, eq. 2)."""
-    return (F_(G(x)) - x).abs().mean() + (G(F_(y)) - y).abs().mean()
+def cycle_loss(G, F_, x: torch.Tensor, y: torch.Tensor, fake_y: torch.Tensor | None = None,
+               fake_x: torch.Tensor | None = None) -> torch.Tensor:
+    """|F(G(x)) - x|_1 + |G(F(y)) - y|_1, each a mean over pixels (Zhu et al. 2017, eq. 2);
+    ``fake_y`` = G(x) and ``fake_x`` = F(y) when already computed."""
+    fake_y = G(x) if fake_y is None else fake_y
+    fake_x = F_(y) if fake_x is None else fake_x
+    return (F_(fake_y) - x).abs().mean() + (G(fake_x) - y).abs().mean()
 
 
 def identity_loss(G, F_, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -144,7 +148,7 @@ def train_translation(cfg: TranslationConfig, domains: Domains, device: str = "c
             fake_y, fake_x = G(x), F_(y)
             loss_g = _ls_g(D_y(fake_y)) + _ls_g(D_x(fake_x))
             if cfg.method != "gan-only":
-                loss_g = loss_g + cfg.lam_cycle * ((F_(fake_y) - x).abs().mean() + (G(fake_x) - y).abs().mean())
+                loss_g = loss_g + cfg.lam_cycle * cycle_loss(G, F_, x, y, fake_y, fake_x)
             if cfg.method == "cyclegan-identity":
                 loss_g = loss_g + cfg.lam_identity * cfg.lam_cycle * identity_loss(G, F_, x, y)
         opt_g.zero_grad(set_to_none=True)
