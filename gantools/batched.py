@@ -198,6 +198,21 @@ def init_mlp(sizes: Sequence[int], seeds: Sequence[int], salt: int, pieces: int 
     return params
 
 
+def fourier_frequencies(runs: int, fan: int, n: int, max_cycles: float, gen: torch.Generator) -> Tensor:
+    """Random Fourier frequencies (Tancik et al. 2020) for inputs of ``fan`` numbers: (runs, fan,
+    n), uniform directions, magnitudes log-uniform in [1/4, ``max_cycles``] cycles per unit.
+    Features of x are then sin and cos of 2 pi x B (:func:`fourier_features`)."""
+    direction = F.normalize(torch.randn(runs, fan, n, generator=gen), dim=1)
+    log_r = torch.rand(runs, 1, n, generator=gen)
+    return direction * (0.25 * (4 * max_cycles) ** log_r)
+
+
+def fourier_features(x: Tensor, freqs: Tensor) -> Tensor:
+    """[x, sin 2 pi x B, cos 2 pi x B] for x (S, n, fan) and frequencies B (S, fan, F)."""
+    phase = 2 * math.pi * torch.bmm(x, freqs)
+    return torch.cat([x, torch.sin(phase), torch.cos(phase)], dim=2)
+
+
 def minibatch_features(h: Tensor, T: Tensor, b: Tensor) -> Tensor:
     """Minibatch discrimination (Salimans et al. 2016): h (S, n, A) is projected by T
     (S, A, B*C) to B rows of C numbers per sample, M_i; kernel k's output for sample i is
@@ -390,9 +405,7 @@ class BatchedGAN:
         if c.d_fourier:
             fan = c.data_dim * c.pack
             g = torch.Generator().manual_seed(hash(tuple(self.seeds)) % (2**62) + 4)
-            direction = F.normalize(torch.randn(len(self.seeds), fan, fan * c.d_fourier, generator=g), dim=1)
-            log_r = torch.rand(len(self.seeds), 1, fan * c.d_fourier, generator=g)
-            self._freqs = direction * (0.25 * (4 * c.d_fourier_max) ** log_r)
+            self._freqs = fourier_frequencies(len(self.seeds), fan, fan * c.d_fourier, c.d_fourier_max, g)
         if self.device.type != "cpu":
             self._to_device()
         self.loss_G = GENERATOR_LOSSES[c.g_loss]
@@ -489,8 +502,7 @@ class BatchedGAN:
         s, n, d = x.shape
         x = x.reshape(s, n // self.cfg.pack, self.cfg.pack * d)  # (S, n/pack, pack*d)
         if self._freqs is not None:  # random Fourier features: fine detail without deep nets
-            phase = 2 * math.pi * torch.bmm(x, self._freqs)  # (S, n/pack, pack*d*F)
-            x = torch.cat([x, torch.sin(phase), torch.cos(phase)], dim=2)
+            x = fourier_features(x, self._freqs)  # (S, n/pack, pack*d*(1 + 2F))
         return mlp_forward(params, x, self.d_act, self._sigmas(params, update_sn), self.cfg.minibatch_std,
                            pieces=self.cfg.d_maxout, mbd=mbd, features=features)
 

@@ -8,6 +8,7 @@ from .conditional import *  # noqa: F401,F403
 from .dcgan import *  # noqa: F401,F403
 from .dynamics import *  # noqa: F401,F403
 from .evaluation import *  # noqa: F401,F403
+from .families import *  # noqa: F401,F403
 from .jsd import *  # noqa: F401,F403
 from .mode_collapse import *  # noqa: F401,F403
 from .optimal_discriminator import *  # noqa: F401,F403

@@ -1,0 +1,256 @@
+"""Chapter 14's benchmark: a VAE and a diffusion model under chapter 6's protocol, next to
+chapter 6's GANs, and the three families on the digits.
+
+2D. The ring and the grid, 10 seeds each, 2,500 samples per run, modes / HQ / KL exactly as
+chapter 6 (:func:`gantools.mode_collapse.score`). Every model trains for chapter 6's 4,000
+steps of batch 128 (a GAN step is one D and one G update; a VAE or diffusion step is one
+update of its networks) with MLPs of the same kind. The GAN rows are chapter 6's committed
+runs (same seeds, same scoring). Settings were fixed before the 10-seed run on pilot runs
+with seeds 0 and 1: for the VAE, the KL warm-up (without it some runs collapse to the data
+mean); for the diffusion model, 16 random Fourier features of x per coordinate and Adam at
+3e-3 (without them the grid's HQ stays under 10%, see the chapter).
+
+Sampler families, one folder each: ``vae-mean`` (decoder means), ``vae-noise`` (decoder
+means plus the decoder's noise: the model's density) and ``diffusion-nfe<k>`` (DDIM with k
+network evaluations per sample, k in :data:`NFES`).
+
+Digits. The book's DCGAN (chapter 8's trainer, 800 steps of 64 images), a VAE and a diffusion
+model (MLPs on the 64 pixels, each given at most the DCGAN's CPU time; the VAE's latent size,
+4, was picked over 16 on a pilot of seeds 0 and 1), 3 seeds each; 800
+samples scored by Fréchet distance, precision and recall in the digits classifier's features
+against 800 real images (:func:`gantools.evaluation.evaluate_images`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+
+import numpy as np
+import torch
+
+from ..distributions import grid, ring
+from ..mode_collapse import BASE, N_SAMPLES, STEPS, mean_ci, score
+from ..tricks.ablation import bootstrap_effect
+from .diffusion import BatchedDDPM, DDPMConfig
+from .vae import BatchedVAE, VAEConfig
+
+NFES = (1, 2, 5, 10, 20, 50, 100, 1000)
+VAE_2D = VAEConfig(latent=2, hidden=128, layers=2, lr=3e-3, kl_warmup=0.5)
+DDPM_2D = DDPMConfig(hidden=128, layers=3, x_fourier=16, x_fourier_max=64.0, lr=3e-3)
+VAE_DIGITS = VAEConfig(latent=4, hidden=256, layers=2, lr=1e-3, kl_warmup=0.5)
+DDPM_DIGITS = DDPMConfig(hidden=512, layers=3, lr=1e-3)
+DIGITS_STEPS = {"gan": 800, "vae": 16000, "diffusion": 4000}  # CPU s per run: ~80, ~70, ~55
+DIGITS_SEEDS = 3
+DIGITS_NFES = (10, 100, 1000)
+DIGITS_N = 800  # generated and real images per digits score (2 x 800 <= 1,797)
+SAMPLE_SEED = 12345  # the noise of the scored samples, as in chapter 6
+GAN_ROWS = ("GAN (non-saturating)", "Ours: tanh G + DRS")  # chapter 6's vanilla GAN and its best row
+DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data")
+REFERENCE = "families.json"
+REFERENCE_SAMPLES = "families_seed0.npz"
+
+
+def families(nfes=NFES) -> list[str]:
+    """The sampler families of the 2D benchmark, in table order."""
+    return ["vae-mean", "vae-noise"] + [f"diffusion-nfe{k}" for k in nfes]
+
+
+def parse_family(name: str) -> tuple[str, int | None]:
+    """("vae", None) for vae-mean / vae-noise, ("diffusion", k) for diffusion-nfe<k>."""
+    if name in ("vae-mean", "vae-noise"):
+        return "vae", None
+    m = re.fullmatch(r"diffusion-nfe(\d+)", name)
+    if m is None:
+        raise ValueError(f"unknown family {name!r}; choose vae-mean, vae-noise or diffusion-nfe<k> (k in 1..1000)")
+    k = int(m.group(1))
+    if not 1 <= k <= DDPM_2D.T:
+        raise ValueError(f"nfe must be in 1..{DDPM_2D.T}, got {k} (family {name!r})")
+    return "diffusion", k
+
+
+def _timed(fn):
+    t0, c0 = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, time.perf_counter() - t0, time.process_time() - c0
+
+
+def _save(out: str | None, which: str, family: str, seed: int, x: np.ndarray) -> None:
+    if out is not None:
+        folder = os.path.join(out, which, family)
+        os.makedirs(folder, exist_ok=True)
+        np.save(os.path.join(folder, f"seed{seed}.npy"), x.astype(np.float32))
+
+
+def run_2d(kind: str, seeds, steps: int = STEPS, nfes=NFES, out: str | None = None) -> dict:
+    """Train ``kind`` (vae | diffusion) on len(seeds) ring and len(seeds) grid runs in one batch,
+    draw 2,500 samples per run with each sampler, save and score them. Returns {family: {"ring":
+    [per seed], "grid": [...], "sample_s", "samples_per_s"}, "train_s", "train_cpu_s", "steps"}."""
+    seeds = [int(s) for s in seeds]
+    targets = [ring()] * len(seeds) + [grid()] * len(seeds)
+    if kind == "vae":
+        model, wall, cpu = _timed(lambda: BatchedVAE(VAE_2D, seeds + seeds).train(targets, steps))
+        samplers = {"vae-mean": lambda: model.sample(N_SAMPLES, SAMPLE_SEED, noise=False),
+                    "vae-noise": lambda: model.sample(N_SAMPLES, SAMPLE_SEED, noise=True)}
+    elif kind == "diffusion":
+        for k in nfes:
+            parse_family(f"diffusion-nfe{k}")
+        model, wall, cpu = _timed(lambda: BatchedDDPM(DDPM_2D, seeds + seeds).train(targets, steps))
+        samplers = {f"diffusion-nfe{k}": (lambda k=k: model.sample(N_SAMPLES, k, SAMPLE_SEED)) for k in nfes}
+    else:
+        raise ValueError(f"unknown family {kind!r}; choose vae or diffusion")
+    res: dict = {"train_s": wall, "train_cpu_s": cpu, "steps": steps, "n_seeds": len(seeds)}
+    for family, draw in samplers.items():
+        x, s_wall, _ = _timed(draw)
+        row: dict = {"sample_s": s_wall, "samples_per_s": x.shape[0] * x.shape[1] / s_wall, "ring": [], "grid": []}
+        for i, target in enumerate(targets):
+            which, seed = ("ring" if i < len(seeds) else "grid"), seeds[i % len(seeds)]
+            _save(out, which, family, seed, x[i])
+            r = score(x[i], target, seed)
+            row[which].append({k: r[k] for k in ("seed", "modes", "hq", "kl", "width")})
+        res[family] = row
+    return res
+
+
+def gan_sampling_speed(runs: int = 20, reps: int = 5) -> float:
+    """Samples per second of chapter 6's generator (the vanilla GAN's shape, 2,500 samples for
+    each of ``runs`` runs at once); the speed does not depend on the trained weights."""
+    from ..batched import BatchedGAN
+
+    gan = BatchedGAN(BASE, seeds=range(runs))
+    gan.sample(N_SAMPLES, seed=0)  # warm-up
+    _, wall, _ = _timed(lambda: [gan.sample(N_SAMPLES, seed=i) for i in range(reps)])
+    return runs * N_SAMPLES * reps / wall
+
+
+# -- digits -------------------------------------------------------------------------------------
+def digits_pixels() -> np.ndarray:
+    """The 1,797 digits as (N, 64) pixels in [0, 1] (8 x 8, the data before any resizing)."""
+    from ..imagedata import _digits
+
+    return _digits()[0].reshape(-1, 64).numpy()
+
+
+def to_images(x: np.ndarray, side: int = 8, image_size: int = 32) -> torch.Tensor:
+    """Generated images flattened to side^2 pixels in [0, 1] -> (n, 1, image_size, image_size)
+    in [-1, 1], through the same clamp-and-resize as :func:`gantools.imagedata.load_dataset`."""
+    from ..imagedata import resize
+
+    t = torch.as_tensor(x, dtype=torch.float32).clamp(0, 1).reshape(-1, 1, side, side)
+    return resize(t, image_size).clamp(0, 1) * 2 - 1
+
+
+def _score_digits(images: torch.Tensor, scorer) -> dict:
+    from ..evaluation import evaluate_images
+
+    ev = evaluate_images(images, "digits", 32, seed=0, scorer=scorer)
+    return {k: float(ev[k]) for k in ("fd", "fd_real", "precision", "recall")} | {
+        "classes_captured": int(ev["classes_captured"])}
+
+
+def digits_families(kind: str, seeds, steps: int, nfes=DIGITS_NFES) -> list[dict]:
+    """The VAE or diffusion rows on the digits: ``kind`` (vae | diffusion) trained on the 64
+    pixels with len(seeds) runs in one batch; per (sampler family, seed) FD, precision, recall,
+    training CPU time per run and sampling speed."""
+    from ..evaluation import ImageScorer
+
+    torch.set_num_threads(1)
+    seeds = [int(s) for s in seeds]
+    pixels, scorer = digits_pixels(), ImageScorer("digits", 32)
+    if kind == "vae":
+        model, _, cpu = _timed(lambda: BatchedVAE(VAE_DIGITS, seeds).train(pixels, steps))
+        samplers = {"vae-mean": lambda: model.sample(DIGITS_N, SAMPLE_SEED, noise=False),
+                    "vae-noise": lambda: model.sample(DIGITS_N, SAMPLE_SEED, noise=True)}
+    elif kind == "diffusion":
+        model, _, cpu = _timed(lambda: BatchedDDPM(DDPM_DIGITS, seeds).train(pixels, steps))
+        samplers = {f"diffusion-nfe{k}": (lambda k=k: model.sample(DIGITS_N, k, SAMPLE_SEED)) for k in nfes}
+    else:
+        raise ValueError(f"unknown family {kind!r}; choose vae or diffusion")
+    out = []
+    for family, draw in samplers.items():
+        x, wall, _ = _timed(draw)
+        for i, seed in enumerate(seeds):
+            row = {"family": family, "seed": seed, "steps": steps, "train_cpu_s": cpu / len(seeds),
+                   "samples_per_s": x.shape[0] * x.shape[1] / wall}
+            out.append(row | _score_digits(to_images(x[i]), scorer))
+    return out
+
+
+def digits_gan(seed: int, steps: int, out: str) -> dict:
+    """The book's DCGAN on the digits (chapter 8's trainer), scored like the other families."""
+    from ..evaluation import ImageScorer
+    from ..imagegan import ImageGANTrainer, config_for
+    from ..imagegan.sampling import generate, load_generator
+
+    torch.set_num_threads(1)
+    cfg = config_for("dcgan", "digits", steps=steps, seed=seed, sample_every=steps, log_every=50)
+    _, _, cpu = _timed(lambda: ImageGANTrainer(cfg, out, progress=False).train())
+    g, _ = load_generator(out)
+    with torch.no_grad():
+        images, wall, _ = _timed(lambda: generate(g, DIGITS_N, seed=SAMPLE_SEED))
+    return {"family": "gan", "seed": seed, "steps": steps, "train_cpu_s": cpu, "samples_per_s": DIGITS_N / wall,
+            **_score_digits(images, ImageScorer("digits", 32))}
+
+
+# -- tables -----------------------------------------------------------------------------------------
+def chapter6_rows(chapter6: dict) -> dict:
+    """Chapter 6's GAN rows in this benchmark's shape (per-seed modes / HQ / KL, times)."""
+    rows = {}
+    for name in GAN_ROWS:
+        m = chapter6["methods"][name]
+        sample_s = m["sample_s"]
+        rows[name] = {"ring": m["runs"]["ring"], "grid": m["runs"]["grid"], "train_s": m["train_s"],
+                      "train_cpu_s": m["train_cpu_s"], "sample_s": sample_s, "steps": m["steps"],
+                      "sampler": m["sampler"]}
+    return rows
+
+
+def summarise(row: dict) -> dict:
+    """Mean and 95% t half-width over seeds of modes, HQ % and KL, per target."""
+    return {w: {"modes": mean_ci([r["modes"] for r in row[w]]), "hq_pct": mean_ci([100 * r["hq"] for r in row[w]]),
+                "kl": mean_ci([r["kl"] for r in row[w]])} for w in ("ring", "grid")}
+
+
+def digits_summary(rows: list[dict]) -> dict:
+    """{family: {metric: (mean, 95% t half-width)}} over seeds, for fd, precision, recall,
+    train_cpu_s and samples_per_s."""
+    by: dict[str, list[dict]] = {}
+    for r in rows:
+        by.setdefault(r["family"], []).append(r)
+    return {f: {k: mean_ci([r[k] for r in rs]) for k in ("fd", "precision", "recall", "train_cpu_s",
+                                                            "samples_per_s")} | {"steps": rs[0]["steps"]}
+            for f, rs in by.items()}
+
+
+def contrast(rows: list[dict], a: str, b: str, metric: str) -> tuple[float, float, float]:
+    """(effect, low, high): mean metric of family ``a`` minus family ``b`` over seeds, with a 95%
+    percentile-bootstrap interval (chapter 12's :func:`bootstrap_effect`)."""
+    va = [r[metric] for r in rows if r["family"] == a]
+    vb = [r[metric] for r in rows if r["family"] == b]
+    if not va or not vb:
+        raise ValueError(f"no digits runs of family {a if not va else b!r}")
+    return bootstrap_effect(va, vb)
+
+
+def save_reference(result: dict, out: str, dest: str = DATA_DIR) -> None:
+    """Write the benchmark's result and every family's seed-0 samples (from ``out``) into the
+    package, atomically."""
+    path = os.path.join(dest, REFERENCE)
+    with open(path + ".tmp", "w") as f:
+        json.dump(result, f, indent=1)
+    os.replace(path + ".tmp", path)
+    arrays = {f"{w}/{fam}": np.load(os.path.join(out, w, fam, "seed0.npy")).astype(np.float16)
+              for w in ("ring", "grid") for fam in result["families"]}
+    npz = os.path.join(dest, REFERENCE_SAMPLES)
+    np.savez_compressed(npz + ".tmp.npz", **arrays)
+    os.replace(npz + ".tmp.npz", npz)
+
+
+def load_reference(dest: str = DATA_DIR) -> tuple[dict, dict[str, np.ndarray]]:
+    """The committed benchmark: (result, {"<ring|grid>/<family>": (2500, 2) seed-0 samples})."""
+    with open(os.path.join(dest, REFERENCE)) as f:
+        result = json.load(f)
+    with np.load(os.path.join(dest, REFERENCE_SAMPLES)) as z:
+        return result, {k: z[k].astype(np.float32) for k in z.files}
