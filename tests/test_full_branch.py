@@ -53,3 +53,14 @@ def test_translation_full_branch_runs_on_cpu(monkeypatch):
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(BOOK)}}).execute()
     printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert "cyclegan  30 steps: class kept" in printed and "full runs (30 steps)" in printed
+
+
+def test_generative_families_full_branch_runs_on_cpu(monkeypatch):
+    """Chapter 14's full branch trains the VAE and the diffusion model on DATASET at 32 x 32."""
+    monkeypatch.setenv("GANTOOLS_FULL_STEPS", "30")
+    monkeypatch.setenv("GANTOOLS_DEVICE", "cpu")
+    nb = nbformat.read(BOOK / "14_generative_families.ipynb", as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(BOOK)}}).execute()
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "full runs (30 steps)" in printed
+    assert "digits vae-noise 30 steps: FD" in printed and "digits diffusion-nfe100 30 steps: FD" in printed

@@ -12,7 +12,7 @@ PAGE = Path(__file__).resolve().parents[1] / "book" / "interview_questions.md"
 CHAPTERS = {p.name: p for p in PAGE.parent.glob("[0-9][0-9]_*.ipynb")}
 # Issue 16 asked for at least 80 questions once more chapters landed: chapters 1-13 support 90
 # questions and 26 misconceptions.
-MIN_QUESTIONS, MIN_WRONG = 90, 26
+MIN_QUESTIONS, MIN_WRONG = 94, 28
 TOPICS = ["Theory", "Training dynamics", "Architectures", "Evaluation", "Practice", "Common wrong answers"]
 EVIDENCE = "**In the book.**"
 

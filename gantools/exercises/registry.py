@@ -101,6 +101,10 @@ CHAPTERS: dict[int, Chapter] = {c.number: c for c in (
              ("13.1", "easy", "check_shuffle_class_kept", "shuffle_kept", "number"),
              ("13.2", "medium", "check_cycle_gradient", "cycle_gradient", "function"),
              ("13.3", "medium", "check_identity_loss", "my_identity_loss", "function")),
+    _chapter(14, "14_generative_families.ipynb",
+             ("14.1", "easy", "check_elbo_gap", "elbo_gap", "function"),
+             ("14.2", "medium", "check_ddim_step", "ddim_step", "function"),
+             ("14.3", "medium", "check_one_step_std", "one_step_std", "function")),
 )}
 
 
