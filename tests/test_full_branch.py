@@ -1,6 +1,6 @@
 """The GPU chapters' full branch (``FULL = True``), run on this CPU with GANTOOLS_FULL_STEPS.
 
-On a CPU, nbval runs chapters 8, 9 and 11 in their short branch. A learner's Colab GPU takes
+On a CPU, nbval runs chapters 8, 9, 11, 13 and 14 in their short branch. A learner's Colab GPU takes
 the other one; here it runs too, with 30 steps, so the first person to execute it is not
 a learner.
 """
@@ -45,22 +45,23 @@ def test_chapter_full_branch_runs_on_cpu(tmp_path, monkeypatch, chapter, run_nam
     assert os.path.exists(run / "generator.pt") and (run / "eval.jsonl").read_text().strip()
 
 
-def test_translation_full_branch_runs_on_cpu(monkeypatch):
-    """Chapter 13's full branch trains CycleGAN too (on DATASET, digits here)."""
+def printed_by_full_branch(monkeypatch, chapter: str) -> str:
+    """Run a chapter's full branch for 30 steps on this CPU; return everything it printed."""
     monkeypatch.setenv("GANTOOLS_FULL_STEPS", "30")
     monkeypatch.setenv("GANTOOLS_DEVICE", "cpu")
-    nb = nbformat.read(BOOK / "13_image_translation.ipynb", as_version=4)
+    nb = nbformat.read(BOOK / f"{chapter}.ipynb", as_version=4)
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(BOOK)}}).execute()
-    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+
+
+def test_translation_full_branch_runs_on_cpu(monkeypatch):
+    """Chapter 13's full branch trains CycleGAN too (on DATASET, digits here)."""
+    printed = printed_by_full_branch(monkeypatch, "13_image_translation")
     assert "cyclegan  30 steps: class kept" in printed and "full runs (30 steps)" in printed
 
 
 def test_generative_families_full_branch_runs_on_cpu(monkeypatch):
     """Chapter 14's full branch trains the VAE and the diffusion model on DATASET at 32 x 32."""
-    monkeypatch.setenv("GANTOOLS_FULL_STEPS", "30")
-    monkeypatch.setenv("GANTOOLS_DEVICE", "cpu")
-    nb = nbformat.read(BOOK / "14_generative_families.ipynb", as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(BOOK)}}).execute()
-    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    printed = printed_by_full_branch(monkeypatch, "14_generative_families")
     assert "full runs (30 steps)" in printed
     assert "digits vae-noise 30 steps: FD" in printed and "digits diffusion-nfe100 30 steps: FD" in printed

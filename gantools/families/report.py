@@ -4,8 +4,6 @@ precision, recall) and the seeds' comparison table rebuilt from measurements."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..mode_collapse import N_SAMPLES, fmt
 from .bench import chapter6_rows, digits_summary, summarise
 
@@ -51,8 +49,3 @@ def digits_table(result: dict) -> str:
                      f"| {fmt(s['recall'], 2)} | {s['train_cpu_s'][0]:.0f} | {s['samples_per_s'][0]:,.0f} |")
     return "\n".join(lines)
 
-
-def best_nfe(result: dict, which: str, metric: str = "hq") -> int:
-    """The NFE whose diffusion samples have the highest mean ``metric`` on ``which``."""
-    rows = result["2d"]["diffusion"]
-    return max(result["nfes"], key=lambda k: np.mean([r[metric] for r in rows[f"diffusion-nfe{k}"][which]]))
