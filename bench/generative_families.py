@@ -5,7 +5,8 @@ chapter 6; the VAE is sampled from its decoder means and with its decoder noise,
 model by DDIM at 1, 2, 5, 10, 20, 50, 100 and 1,000 network evaluations (NFE) per sample.
 Digits: the book's DCGAN, a VAE and a diffusion model, 3 seeds, FD / precision / recall in the
 digits classifier's features. The GAN rows of the 2D table are chapter 6's committed runs.
-Runs go to a pool of ``--jobs`` processes, one thread each.
+``--families`` limits what trains (gan: the digits DCGAN; vae; diffusion). Runs go to a pool of
+``--jobs`` processes, one thread each.
 
     python bench/generative_families.py --out /tmp/fam               # the full tables (~8 min, 2 cores)
     python bench/generative_families.py --out /tmp/fam --reference   # ... and store them in gantools/data
@@ -37,8 +38,13 @@ def parse(argv: list[str] | None):
     p.add_argument("--nfe", help=f"comma-separated DDIM network evaluations per sample (default {NFES})")
     p.add_argument("--kl-weight", type=float, help="the VAE's KL weight beta (default 1: the ELBO)")
     p.add_argument("--only", choices=("2d", "digits"), help="run one part only")
-    args = bench_args(p, argv, partial=("--nfe", "--kl-weight", "--only"))
+    p.add_argument("--families", help="comma-separated families to train: gan (digits only), vae, diffusion "
+                                      "(default all)")
+    args = bench_args(p, argv, partial=("--nfe", "--kl-weight", "--only", "--families"))
     try:
+        from gantools.families.bench import KINDS, parse_kinds
+
+        args.families = KINDS if args.families is None else parse_kinds(args.families)
         if args.nfe is not None:
             parts = [k.strip() for k in args.nfe.split(",") if k.strip()]
             if not parts or not all(k.lstrip("-").isdigit() for k in parts):
@@ -93,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     result: dict = {"machine": {"processor": platform.processor() or platform.machine(), "jobs": args.jobs,
                                 "python": platform.python_version()},
-                    "quick": q, "seeds": seeds, "steps": steps, "nfes": list(nfes), "families": bench.families(nfes),
+                    "quick": q, "seeds": seeds, "steps": steps, "nfes": list(nfes),
+                    "families": bench.families(nfes, args.families),
                     "digits_seeds": d_seeds, "digits_steps": d_steps, "digits_nfes": list(d_nfes),
                     "2d": {}, "digits": []}
     jobs = []  # longest first, so that the workers finish together
@@ -104,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         jobs += [("diffusion", range(seeds), steps, nfes, args.out), ("vae", range(seeds), steps, nfes, args.out)]
     if run_digits:
         jobs += [("gan", s, d_steps["gan"], os.path.join(args.out, "digits", f"gan-seed{s}")) for s in range(d_seeds)]
+    jobs = [j for j in jobs if j[0].removeprefix("digits-") in args.families]
     with ProcessPoolExecutor(max_workers=args.jobs, mp_context=get_context("spawn")) as pool:
         futures = [(job[0], pool.submit(_job, *job)) for job in jobs]
         for kind, fut in futures:

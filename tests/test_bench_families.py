@@ -27,6 +27,8 @@ def test_bad_arguments_are_one_line_and_exit_2(tmp_path):
                           (out + ["--nfe", "ten"], "--nfe must be comma-separated integers, got 'ten'"),
                           (out + ["--kl-weight", "-0.5"], "kl_weight must be a finite number >= 0, got -0.5"),
                           (out + ["--only", "images"], "invalid choice: 'images'"),
+                          (out + ["--families", "vae,flow"], "unknown family 'flow'; choose from gan, vae, diffusion"),
+                          (out + ["--reference", "--families", "vae"], "drop --quick"),
                           (out + ["--quick", "--reference"], "drop --quick"),
                           (out + ["--reference", "--nfe", "5"], "drop --quick"),
                           (["--out", str(afile)], "is not a directory"),
@@ -49,6 +51,14 @@ def test_a_tiny_2d_run_writes_samples_like_mode_collapse(tmp_path):
     res = json.loads((tmp_path / "results.json").read_text())
     assert res["families"] == ["vae-mean", "vae-noise", "diffusion-nfe1", "diffusion-nfe5"]
     assert "| diffusion-nfe5 | 5 |" in r.stdout and "| GAN (non-saturating) |" in r.stdout and "Total:" in r.stdout
+
+
+def test_families_restricts_what_trains(tmp_path):
+    r = run("--out", str(tmp_path), "--quick", "--only", "2d", "--families", "vae", "--jobs", "1")
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in (tmp_path / "grid").iterdir()) == ["mixture.npz", "vae-mean", "vae-noise"]
+    assert json.loads((tmp_path / "results.json").read_text())["families"] == ["vae-mean", "vae-noise"]
+    assert "| vae-noise |" in r.stdout and "diffusion-nfe" not in r.stdout
 
 
 def test_the_committed_reference_is_complete():
