@@ -14,13 +14,31 @@ def in_colab() -> bool:
     return "google.colab" in sys.modules
 
 
+def inline_figures() -> bool:
+    """In a Jupyter kernel, draw figures into the notebook (``%matplotlib inline``) whatever
+    ``MPLBACKEND`` says; return whether it did. A kernel obeys ``MPLBACKEND`` (CI exports
+    ``Agg`` for its headless tests), and under a non-interactive backend ``plt.show()`` draws
+    nothing: the book built there would have no figures at all."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "kernel"):
+        return False
+    shell.run_line_magic("matplotlib", "inline")
+    return True
+
+
 def setup(seed: int = 0, quiet: bool = False):
-    """Seed Python, NumPy and torch, apply the book's figure style, and return the
-    device to train on (CUDA when available). Set ``GANTOOLS_DEVICE=cpu`` to force CPU."""
+    """Seed Python, NumPy and torch, show figures inline (:func:`inline_figures`), apply the
+    book's figure style, and return the device to train on (CUDA when available). Set
+    ``GANTOOLS_DEVICE=cpu`` to force CPU."""
     import torch
 
     from .plotting import use_book_style
 
+    inline_figures()  # before the style: the inline backend sets rcParams of its own
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import functools
 import http.server
+import json
 import os
 import re
 import shutil
@@ -114,6 +115,19 @@ def test_colab_buttons_point_to_each_chapter_notebook(site):
         page = site / "book" / f"{nb.stem}.html"
         expected = f"https://colab.research.google.com/github/{repo}/blob/{branch}/book/{nb.name}"
         assert expected in _parse(page).hrefs, f"{page.name}: no Colab button to {expected}"
+
+
+def test_every_chapter_with_figures_shows_them(site):
+    """A figure cell (``plt.show()``) must leave an image on the page: a kernel under a
+    non-interactive MPLBACKEND draws nothing, and the page silently loses every figure."""
+    bare = []
+    for nb in sorted((ROOT / "book").glob("*.ipynb")):
+        sources = ["".join(c["source"]) for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code"]
+        if any("plt.show()" in src for src in sources):
+            html = (site / "book" / f"{nb.stem}.html").read_text(encoding="utf-8")
+            if not re.search(r'<img[^>]+src="[^"]*_images/[^"]+\.(?:png|svg|jpg)"', html):
+                bare.append(nb.stem)
+    assert not bare, f"pages without a single figure image: {bare}"
 
 
 # -- the browser ------------------------------------------------------------------------
