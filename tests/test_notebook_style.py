@@ -1,5 +1,6 @@
 """How the chapters' code reads on the page (issue 16, section 6).
 
+- A figure cell has alt text (``mystnb.image.alt``).
 - Visible code fits the code box: no line of a code cell that the page shows is longer than
   88 characters (`book/ruff.toml`; `ruff format book/` keeps them so).
 - A cell that only checks numbers (nothing but ``assert`` and ``check_fact``) is collapsed
@@ -74,3 +75,12 @@ def test_pure_checks_are_collapsed_behind_one_toggle(path):
         if "hide-cell" in tags:
             assert cell["metadata"].get("mystnb", {}) | PROMPT == cell["metadata"]["mystnb"], (path.name, src[:80])
     assert checks > 0, f"{path.name}: no check cells found (the rule would test nothing)"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_every_figure_cell_has_alt_text(path):
+    """A cell that shows a figure (``plt.show()``) describes it for screen readers in
+    ``mystnb.image.alt``; the browser test finds the same on the built page, 40 minutes later."""
+    bare = [src.strip().splitlines()[0][:60] for cell, src, _ in code_cells(path)
+            if "plt.show()" in src and not cell["metadata"].get("mystnb", {}).get("image", {}).get("alt")]
+    assert not bare, f"{path.name}: figure cells without alt text: {bare}"
