@@ -14,6 +14,44 @@ def in_colab() -> bool:
     return "google.colab" in sys.modules
 
 
+HEADLESS_ENV = "GANTOOLS_HEADLESS"
+
+
+def headless() -> bool:
+    """True when nobody can move a widget in this execution: the book build, nbval,
+    ``jupyter nbconvert --execute``, papermill, or plain Python.
+
+    Why it matters: when a cell displays an ipywidgets ``Output`` widget, nbclient (the
+    executor behind jupyter-book, nbconvert and papermill) plays the part of a front end and
+    sends the widget's state back to the kernel on the shell channel while it is waiting for
+    the cell's reply on that same socket. Now and then the reply's wake-up is lost (nbclient
+    issue #312): the executor sleeps until the cell's timeout, and only then finds the reply
+    that had been waiting all along, so the build looks hung. Headless executions therefore
+    draw static views and create no ``Output`` widget (:func:`gantools.widgets.explorer`).
+
+    Decided, in order, by ``GANTOOLS_HEADLESS`` (``1`` or ``0``; the build's ``_ext/execution.py``
+    and the test suite set ``1``), by nbclient's signature (its kernels keep their history in
+    ``:memory:``), and by whether there is a kernel at all. Jupyter, JupyterLab and Colab are
+    live. Any other value of the variable is a ``ValueError``.
+    """
+    forced = os.environ.get(HEADLESS_ENV, "").strip().lower()
+    if forced in ("1", "true", "yes"):
+        return True
+    if forced in ("0", "false", "no"):
+        return False
+    if forced:
+        raise ValueError(f"{HEADLESS_ENV} must be 1 or 0, got {os.environ[HEADLESS_ENV]!r}")
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return True
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "kernel"):
+        return True
+    history = getattr(shell, "history_manager", None)
+    return str(getattr(history, "hist_file", "")) == ":memory:"
+
+
 def inline_figures() -> bool:
     """In a Jupyter kernel, draw figures into the notebook (``%matplotlib inline``) whatever
     ``MPLBACKEND`` says; return whether it did. A kernel obeys ``MPLBACKEND`` (CI exports
