@@ -94,3 +94,29 @@ def test_the_bibliography_parses():
 
     entries = parse_file(str(Path(__file__).resolve().parents[1] / "book" / "references.bib")).entries
     assert len(entries) > 50 and "mirza2014conditional" in entries and "tanielian2020learning" in entries
+
+
+# --------------------------------------------------------------------------- a build cannot hang
+
+def test_every_wait_of_the_build_and_of_nbval_is_bounded():
+    cfg = config()
+    timeout = cfg["execute"]["timeout"]
+    assert 60 <= timeout <= 600, "a cell's limit: far above the slowest CPU cell, far below 'hung'"
+    addopts = (ROOT / "pyproject.toml").read_text()
+    assert f"--nbval-cell-timeout={timeout}" in addopts, "nbval gives a cell the build's limit"
+    assert cfg["sphinx"]["config"]["nb_execution_show_tb"] is True  # the failure shows the cell
+    assert cfg["sphinx"]["local_extensions"]["execution"] == "_ext/"  # the kernels run headless
+
+
+def test_the_build_and_the_tests_run_headless():
+    ext = (ROOT / "_ext" / "execution.py").read_text()
+    assert 'os.environ.setdefault("GANTOOLS_HEADLESS", "1")' in ext
+    assert 'os.environ.setdefault("GANTOOLS_HEADLESS", "1")' in (ROOT / "conftest.py").read_text()
+
+
+def test_ci_runs_the_readme_in_a_fresh_environment_and_sets_no_variable():
+    ci = (ROOT / ".ci" / "run").read_text()
+    code = "\n".join(line for line in ci.splitlines() if not line.lstrip().startswith("#"))
+    assert "python3 -m venv" in code and "pip install -r requirements.txt" in code
+    assert "export" not in code and "MPLBACKEND" not in code and "GANTOOLS_" not in code
+    assert re.search(r"^pytest$", code, re.M) and "jupyter-book build --all -W --keep-going ." in code
