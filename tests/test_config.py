@@ -120,3 +120,14 @@ def test_ci_runs_the_readme_in_a_fresh_environment_and_sets_no_variable():
     assert "python3 -m venv" in code and "pip install -r requirements.txt" in code
     assert "export" not in code and "MPLBACKEND" not in code and "GANTOOLS_" not in code
     assert re.search(r"^pytest$", code, re.M) and "jupyter-book build --all -W --keep-going ." in code
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_cell_displays_an_output_widget_itself(nb):
+    """Output widgets (interact, interactive_output, Output) are what can stall an executor;
+    chapters reach widgets only through gantools.widgets.explorer, which is headless in a build."""
+    forbidden = re.compile(r"\binteract(?:ive|ive_output)?\s*\(|\bOutput\s*\(|@interact\b")
+    for c in cells(nb):
+        if c["cell_type"] == "code":
+            src = "".join(c["source"])
+            assert not forbidden.search(src), f"{nb.name}: use gantools.widgets.explorer instead of:\n{src[:300]}"
