@@ -22,8 +22,9 @@ import time
 import numpy as np
 
 from .conditional import bayes_accuracy, conditional_entropy, tac_mixture
-from .conditional_toy import ToyConditionalConfig, generator_entropy, interval, measure
+from .conditional_toy import ToyConditionalConfig, generator_entropy, measure
 from .conditional_toy import train as train_toy
+from .stats import mean_halfwidth
 
 DATA_DIR = os.path.join(os.path.dirname(__file__), "data")
 REFERENCE_JSON = "conditional.json"
@@ -127,7 +128,7 @@ def aux_accuracy(d, g, real, real_labels, n_per_class: int = 64, seed: int = 0) 
 
 def summary(values) -> dict:
     """{"mean", "ci"}: the mean over seeds and the half-width of its 95% t-interval."""
-    m, h = interval(values)
+    m, h = mean_halfwidth(values)
     return {"mean": m, "ci": h}
 
 

@@ -221,13 +221,3 @@ def generator_entropy(samples: Sequence[np.ndarray], prior: Sequence[float]) -> 
         lj = np.stack([math.log(p) + d.log_pdf(x) for p, d in zip(prior, kdes, strict=True)], axis=1)
         total += prior[k] * float(np.mean(logsumexp(lj, axis=1) - lj[:, k]))
     return total
-
-
-def interval(values, level: float = 0.95) -> tuple[float, float]:
-    """(mean, half-width of the t-interval) over seeds; half-width nan for one value."""
-    from scipy import stats
-
-    v = np.asarray(values, dtype=float)
-    if v.size < 2:
-        return float(v.mean()), math.nan
-    return float(v.mean()), float(stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))

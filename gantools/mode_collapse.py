@@ -22,13 +22,13 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import t as student_t
 
 from . import posthoc
 from .batched import BatchedGAN, BatchedGANConfig
 from .distributions import grid, ring
 from .latent_bound import disc_gap, hq_bound_shares, lipschitz_lower, lipschitz_upper, miss_profile
 from .metrics import mode_coverage
+from .stats import mean_halfwidth
 
 STEPS = 4000  # generator steps of every trained row
 # The networks every row shares: G and D are MLPs with 2 hidden layers of 64 units.
@@ -122,25 +122,6 @@ N_SAMPLES = 2500
 # Rejection sampling bounds the ratio by its 99.9% quantile rather than its maximum: on the
 # grid a few spikes of the learned ratio cut the acceptance rate 5-10x (chapter 6).
 REJECTION_QUANTILE = 0.999
-
-
-def mean_ci(values, level: float = 0.95) -> tuple[float, float]:
-    """Mean and the half-width of its Student-t confidence interval over seeds; (inf, nan) if
-    any value is inf (a run without one high-quality sample has KL = inf)."""
-    v = np.asarray(values, dtype=float)
-    if not np.all(np.isfinite(v)):
-        return float("inf"), float("nan")
-    if len(v) < 2:
-        return float(v.mean()), 0.0
-    return float(v.mean()), float(student_t.ppf(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
-
-
-def mean_se(values) -> tuple[float, float]:
-    """Mean and standard error (sample std / sqrt(n)); (inf, nan) if any value is inf."""
-    v = np.asarray(values, dtype=float)
-    if not np.all(np.isfinite(v)):
-        return float("inf"), float("nan")
-    return float(v.mean()), (float(v.std(ddof=1) / np.sqrt(len(v))) if len(v) > 1 else 0.0)
 
 
 def slug(name: str) -> str:
@@ -241,11 +222,11 @@ def summary(result: dict) -> dict:
     out = {}
     for which, runs in result["runs"].items():
         out[which] = {
-            "modes": mean_ci([r["modes"] for r in runs]),
-            "hq_pct": mean_ci([100 * r["hq"] for r in runs]),
-            "kl": mean_ci([r["kl"] for r in runs]),
+            "modes": mean_halfwidth([r["modes"] for r in runs]),
+            "hq_pct": mean_halfwidth([100 * r["hq"] for r in runs]),
+            "kl": mean_halfwidth([r["kl"] for r in runs]),
             # runs without a single high-quality sample have no width: average the others
-            "width": mean_ci([r["width"] for r in runs if np.isfinite(r["width"])] or [float("nan")]),
+            "width": mean_halfwidth([r["width"] for r in runs if np.isfinite(r["width"])] or [float("nan")]),
         }
     return out
 

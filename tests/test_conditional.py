@@ -22,7 +22,6 @@ from gantools.conditional_toy import (
     ToyConditionalConfig,
     ToyConditionalGAN,
     generator_entropy,
-    interval,
     measure,
     w1_to_gaussian,
 )
@@ -190,12 +189,6 @@ def test_w1_to_gaussian_closed_form():
     q = 2 + 3 * ndtri((np.arange(1000) + 0.5) / 1000)
     assert abs(w1_to_gaussian(q + 0.25, 2, 3) - 0.25) < 1e-12
     assert w1_to_gaussian(q, 2, 3) < 1e-12
-
-
-def test_interval():
-    m, h = interval([1.0, 2.0, 3.0])
-    assert m == 2.0 and abs(h - 4.302652729911275 * 1 / math.sqrt(3)) < 1e-9
-    assert math.isnan(interval([1.0])[1])
 
 
 # -- conditional images ------------------------------------------------------------------------

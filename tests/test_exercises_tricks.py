@@ -41,7 +41,7 @@ def test_smoothed_d_star_accepts_reference_and_bisection():
 @pytest.mark.parametrize("wrong,word", [
     (lambda pd, pg, a, b: a * pd / (pd + pg), "beta belongs in the numerator"),
     (lambda pd, pg, a, b: (b * pd + a * pg) / (pd + pg), "alpha goes with the data"),
-    (lambda pd, pg, a, b: a * pd / (pd + pg) + b, "scales D*"),
+    (lambda pd, pg, a, b: a * pd / (pd + pg) + b, "1 - D*"),
     (lambda pd, pg, a, b: pd / (pd + pg), "differs from the minimiser"),
     (lambda pd, pg, a, b: 0.5, "return an array"),
 ])

@@ -18,8 +18,9 @@ from gantools.distributions import GaussianMixture, ring
 from gantools.imagegan import config_for
 from gantools.losses import bce_loss_dis, smoothed_bce_loss_dis
 from gantools.mode_collapse import BASE
+from gantools.tricks import ablation
 from gantools.tricks import theory as tt
-from gantools.tricks.ablation import TRICKS, bootstrap_effect, fmt_effect, trick_config, verdict
+from gantools.tricks.ablation import TRICKS, fmt_effect, trick_config
 
 SMALL = BatchedGANConfig(g_hidden=16, d_hidden=16, g_layers=2, d_layers=2, batch_size=32)
 
@@ -207,36 +208,23 @@ def test_theory_bad_input(call, match):
         call()
 
 
-# -- the bootstrap ---------------------------------------------------------------------------------
-def test_bootstrap_effect_agrees_with_scipy_and_with_exact_cases():
-    rng = np.random.default_rng(5)
-    t, c = rng.normal(1.0, 1.0, 10), rng.normal(0.0, 1.0, 10)
-    effect, lo, hi = bootstrap_effect(t, c, paired=True)
-    ref = stats.bootstrap((t - c,), np.mean, n_resamples=10_000, method="percentile", random_state=1)
-    se = np.std(t - c, ddof=1) / math.sqrt(10)
-    assert abs(effect - (t - c).mean()) < 1e-12
-    assert abs(lo - ref.confidence_interval.low) < 0.1 * se and abs(hi - ref.confidence_interval.high) < 0.1 * se
-    e, lo, hi = bootstrap_effect(c + 5.0, c, paired=True)  # a constant shift: the interval is the point
-    assert abs(e - 5) < 1e-12 and abs(lo - 5) < 1e-12 and abs(hi - 5) < 1e-12 and verdict(lo, hi) == "helps"
-    e, lo, hi = bootstrap_effect(c, c)  # the same seeds twice, unpaired: no effect
-    assert e == 0 and lo < 0 < hi and verdict(lo, hi) == "no effect detected"
-    assert verdict(-2, -1) == "hurts"
-
-
+# -- the effect rows ---------------------------------------------------------------------------------
 def test_fmt_effect_says_no_effect_detected_when_the_interval_contains_zero():
-    row = {"metric": "hq", "effect": 0.01, "ci_low": -0.02, "ci_high": 0.04}
+    row = {"metric": "hq", "effect": 0.01, "ci_low": -0.02, "ci_high": 0.04, "n_seeds": 10}
     assert fmt_effect(row).startswith("no effect detected: +1.0 (−2.0 to +4.0)")
     assert fmt_effect({**row, "ci_low": 0.005}) == "+1.0 (+0.5 to +4.0)"
+    assert fmt_effect({**row, "n_seeds": 3}).startswith("illustration, 3 seeds: no effect detected")
 
 
-@pytest.mark.parametrize("args,match", [
-    (([1.0], [1.0, 2.0]), "at least 2 seeds"),
-    (([1.0, np.inf], [1.0, 2.0]), "finite"),
-    (([1.0, 2.0, 3.0], [1.0, 2.0], True), "same length"),
-])
-def test_bootstrap_bad_input(args, match):
-    with pytest.raises(ValueError, match=match):
-        bootstrap_effect(*args)
+def test_digits_rows_use_t_intervals_and_2d_rows_the_bootstrap():
+    rows, runs = ablation.load_reference()
+    assert {r["method"] for r in rows if r["data"] != "digits"} == {"bootstrap"}  # 10 seeds a group
+    digits = {r["trick"]: r for r in rows if r["data"] == "digits"}
+    assert digits["EMA of G"]["method"] == "paired t" and digits["SN + hinge"]["method"] == "welch"
+    fd = {name: [r["fd"] for r in sorted(runs["digits"], key=lambda r: r["seed"]) if r["setting"] == name]
+          for name in ("none", "SN + hinge")}
+    ref = stats.ttest_ind(fd["SN + hinge"], fd["none"], equal_var=False).confidence_interval(0.95)
+    assert abs(digits["SN + hinge"]["ci_low"] - ref.low) < 1e-9 and abs(digits["SN + hinge"]["ci_high"] - ref.high) < 1e-9
 
 
 def test_runs_and_checkpoints_written_before_real_label_existed_still_load(tmp_path):

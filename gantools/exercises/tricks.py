@@ -41,7 +41,8 @@ def _wrong_d_star(pd, pg, a, b) -> dict[str, np.ndarray]:
     return {"the fake target beta belongs in the numerator too: the loss on generated points is "
             "-[beta log D + (1 - beta) log(1 - D)]": a * pd / s,
             "alpha goes with the data's density and beta with the generator's": (b * pd + a * pg) / s,
-            "smoothing scales D*, it does not shift it: D* = (alpha p_data + beta p_g) / (p_data + p_g)":
+            "beta multiplies p_g / (p_data + p_g) = 1 - D*, not 1: the smoothed optimum is "
+            "beta + (alpha - beta) D*, which is (alpha p_data + beta p_g) / (p_data + p_g)":
                 a * pd / s + b,
             "the denominator is p_data + p_g (the weights of the two losses), not alpha p_data + (1 - beta) p_g":
                 a * pd / (a * pd + (1 - b) * pg)}

@@ -32,8 +32,8 @@ import numpy as np
 import torch
 
 from ..distributions import grid, ring
-from ..mode_collapse import BASE, N_SAMPLES, STEPS, mean_ci, score
-from ..tricks.ablation import bootstrap_effect
+from ..mode_collapse import BASE, N_SAMPLES, STEPS, score
+from ..stats import mean_halfwidth, welch_difference
 from .diffusion import BatchedDDPM, DDPMConfig
 from .vae import BatchedVAE, VAEConfig
 
@@ -223,8 +223,8 @@ def chapter6_rows(chapter6: dict) -> dict:
 
 def summarise(row: dict) -> dict:
     """Mean and 95% t half-width over seeds of modes, HQ % and KL, per target."""
-    return {w: {"modes": mean_ci([r["modes"] for r in row[w]]), "hq_pct": mean_ci([100 * r["hq"] for r in row[w]]),
-                "kl": mean_ci([r["kl"] for r in row[w]])} for w in ("ring", "grid")}
+    return {w: {"modes": mean_halfwidth([r["modes"] for r in row[w]]), "hq_pct": mean_halfwidth([100 * r["hq"] for r in row[w]]),
+                "kl": mean_halfwidth([r["kl"] for r in row[w]])} for w in ("ring", "grid")}
 
 
 def digits_summary(rows: list[dict]) -> dict:
@@ -233,19 +233,19 @@ def digits_summary(rows: list[dict]) -> dict:
     by: dict[str, list[dict]] = {}
     for r in rows:
         by.setdefault(r["family"], []).append(r)
-    return {f: {k: mean_ci([r[k] for r in rs]) for k in ("fd", "precision", "recall", "train_cpu_s",
+    return {f: {k: mean_halfwidth([r[k] for r in rs]) for k in ("fd", "precision", "recall", "train_cpu_s",
                                                             "samples_per_s")} | {"steps": rs[0]["steps"]}
             for f, rs in by.items()}
 
 
-def contrast(rows: list[dict], a: str, b: str, metric: str) -> tuple[float, float, float]:
-    """(effect, low, high): mean metric of family ``a`` minus family ``b`` over seeds, with a 95%
-    percentile-bootstrap interval (chapter 12's :func:`bootstrap_effect`)."""
+def contrast(rows: list[dict], a: str, b: str, metric: str):
+    """mean metric of family ``a`` minus family ``b`` over seeds, with Welch's 95% t-interval
+    (a :class:`gantools.stats.Interval`; its ``verdict`` calls 3 seeds an illustration)."""
     va = [r[metric] for r in rows if r["family"] == a]
     vb = [r[metric] for r in rows if r["family"] == b]
     if not va or not vb:
         raise ValueError(f"no digits runs of family {a if not va else b!r}")
-    return bootstrap_effect(va, vb)
+    return welch_difference(va, vb)
 
 
 def save_reference(result: dict, out: str, dest: str = DATA_DIR) -> None:

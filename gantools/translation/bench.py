@@ -16,6 +16,7 @@ import os
 
 import numpy as np
 
+from ..stats import mean_halfwidth
 from .domains import TRANSFORMS, make_domains
 from .scores import DATA_DIR, score, y_classifier
 from .train import METHODS, TranslationConfig, train_translation
@@ -64,13 +65,11 @@ def load_reference(dest: str = DATA_DIR) -> dict:
 
 def summary(runs: list[dict], transform: str, method: str) -> dict:
     """Mean and 95% t half-width over seeds of each metric (None where it does not apply)."""
-    from ..conditional_toy import interval
-
     rows = [r for r in runs if r["transform"] == transform and r["method"] == method]
     out = {"n": len(rows)}
     for m in METRICS:
         vals = [r.get(m) for r in rows]
-        out[m] = None if not vals or vals[0] is None else interval(np.array(vals, dtype=float))
+        out[m] = None if not vals or vals[0] is None else mean_halfwidth(np.array(vals, dtype=float))
     return out
 
 

@@ -1,0 +1,221 @@
+"""The book's statistics: every interval a chapter, a bench script or a table quotes comes from here.
+
+The rule (CONTRIBUTING.md, "Verdicts the data supports"):
+
+- An effect is a difference of means over seeds, with a 95% interval (:func:`compare`): Student's t on the per-seed
+  differences when the runs are paired (:func:`paired_difference`), Welch's t otherwise
+  (:func:`welch_difference`). A percentile bootstrap (:func:`bootstrap_difference`) only with at
+  least :data:`MIN_BOOTSTRAP` values per group: with fewer, it is narrower than it should be.
+- :func:`verdict` turns an effect into the book's words: "helps by 3.1 (0.4 to 5.8)", "hurts by
+  ...", "no effect detected (-1.0 to 2.2)". With fewer than :data:`MIN_SEEDS` seeds a group is an
+  illustration, and the words say so.
+- A table of many intervals is read with :func:`holm` or :func:`benjamini_hochberg` in mind: at
+  95%, one interval in twenty excludes 0 by chance.
+
+Plain NumPy and SciPy; ``tests/test_stats.py`` checks each interval against SciPy's own.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as _sp
+
+MIN_SEEDS = 5  # fewer seeds than this: an illustration, not an effect
+MIN_BOOTSTRAP = 10  # fewer values per group than this: no bootstrap (its interval is too narrow)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """An estimate with its confidence interval."""
+
+    estimate: float  # the mean, or the difference of means (treated - control)
+    low: float  # lower end of the interval
+    high: float  # upper end of the interval
+    level: float  # confidence level, e.g. 0.95
+    n: int  # seeds: the smaller group for a difference
+    method: str  # "t", "paired t", "welch" or "bootstrap"
+    p: float = math.nan  # two-sided p-value of "no difference" (t methods; nan otherwise)
+
+    def __iter__(self):
+        """``effect, low, high = interval`` unpacks like the tuples tables are built from."""
+        return iter((self.estimate, self.low, self.high))
+
+    def __getitem__(self, i: int) -> float:
+        """``interval[0]``, ``[1]``, ``[2]``: the estimate, the low end, the high end."""
+        return (self.estimate, self.low, self.high)[i]
+
+    @property
+    def half_width(self) -> float:
+        """Half the interval's width (the ± of a table)."""
+        return (self.high - self.low) / 2
+
+    @property
+    def excludes_zero(self) -> bool:
+        return self.low > 0 or self.high < 0
+
+
+def _values(values, name: str = "values", min_n: int = 1) -> np.ndarray:
+    v = np.asarray(values, dtype=float)
+    if v.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {v.shape}")
+    if v.size < min_n:
+        raise ValueError(f"{name} needs at least {min_n} values, got {v.size}")
+    if not np.all(np.isfinite(v)):
+        raise ValueError(f"{name} must be finite, got {v.tolist()}")
+    return v
+
+
+def _level(level: float) -> float:
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    return float(level)
+
+
+def t_interval(values, level: float = 0.95) -> Interval:
+    """The mean over seeds and its Student-t interval (at least 2 values)."""
+    v, level = _values(values, min_n=2), _level(level)
+    m, se = float(v.mean()), float(v.std(ddof=1) / math.sqrt(v.size))
+    h = float(_sp.t.ppf(0.5 + level / 2, v.size - 1) * se)
+    p = float(2 * _sp.t.sf(abs(m) / se, v.size - 1)) if se > 0 else (0.0 if m != 0 else 1.0)
+    return Interval(m, m - h, m + h, level, int(v.size), "t", p)
+
+
+def mean_halfwidth(values, level: float = 0.95) -> tuple[float, float]:
+    """(mean, half-width of the t-interval), the "mean ± h" of the book's tables.
+
+    A table cell must not fail on a bad seed, so unlike :func:`t_interval`: (inf, nan) when a value
+    is infinite (a run with no high-quality sample has KL = inf), and (value, nan) for one value.
+    """
+    v = np.asarray(values, dtype=float).ravel()
+    if v.size == 0:
+        raise ValueError("values is empty")
+    if np.any(np.isinf(v)):
+        return float("inf"), float("nan")
+    if v.size < 2:
+        return float(v.mean()), float("nan")
+    return float(v.mean()), t_interval(v, level).half_width
+
+
+def paired_difference(treated, control, level: float = 0.95) -> Interval:
+    """mean(treated - control) over paired seeds (the same seed, or two measurements of one run),
+    with the t-interval of the per-seed differences."""
+    t, c = _values(treated, "treated", 2), _values(control, "control", 2)
+    if t.size != c.size:
+        raise ValueError(f"paired groups must have the same length, got {t.size} and {c.size}")
+    d = t_interval(t - c, level)
+    return Interval(d.estimate, d.low, d.high, d.level, d.n, "paired t", d.p)
+
+
+def welch_difference(treated, control, level: float = 0.95) -> Interval:
+    """mean(treated) - mean(control) for independent groups, with Welch's t-interval
+    (unequal variances, Welch-Satterthwaite degrees of freedom)."""
+    t, c, level = _values(treated, "treated", 2), _values(control, "control", 2), _level(level)
+    vt, vc = t.var(ddof=1) / t.size, c.var(ddof=1) / c.size
+    diff, se = float(t.mean() - c.mean()), math.sqrt(vt + vc)
+    if se == 0:
+        p = 0.0 if diff != 0 else 1.0
+        return Interval(diff, diff, diff, level, int(min(t.size, c.size)), "welch", p)
+    df = (vt + vc) ** 2 / (vt**2 / (t.size - 1) + vc**2 / (c.size - 1))
+    h = float(_sp.t.ppf(0.5 + level / 2, df) * se)
+    p = float(2 * _sp.t.sf(abs(diff) / se, df))
+    return Interval(diff, diff - h, diff + h, level, int(min(t.size, c.size)), "welch", p)
+
+
+def bootstrap_difference(treated, control, paired: bool = False, n_boot: int = 10_000, level: float = 0.95,
+                         seed: int = 0) -> Interval:
+    """mean(treated) - mean(control) with a 95% percentile-bootstrap interval; refused (ValueError)
+    with fewer than :data:`MIN_BOOTSTRAP` values per group. Unpaired: each group is resampled on
+    its own; ``paired``: the seeds are resampled and the per-seed differences averaged."""
+    t, c, level = _values(treated, "treated"), _values(control, "control"), _level(level)
+    if min(t.size, c.size) < MIN_BOOTSTRAP:
+        raise ValueError(f"a bootstrap needs at least {MIN_BOOTSTRAP} values per group, got {t.size} and {c.size}: "
+                         "use welch_difference or paired_difference")
+    if paired and t.size != c.size:
+        raise ValueError(f"paired groups must have the same length, got {t.size} and {c.size}")
+    rng = np.random.default_rng(seed)
+    if paired:
+        d = t - c
+        boots = d[rng.integers(0, d.size, (n_boot, d.size))].mean(1)
+    else:
+        boots = (t[rng.integers(0, t.size, (n_boot, t.size))].mean(1)
+                 - c[rng.integers(0, c.size, (n_boot, c.size))].mean(1))
+    lo, hi = np.quantile(boots, [(1 - level) / 2, (1 + level) / 2])
+    return Interval(float(t.mean() - c.mean()), float(lo), float(hi), level, int(min(t.size, c.size)), "bootstrap")
+
+
+def difference(treated, control, paired: bool = False, level: float = 0.95) -> Interval:
+    """The book's default effect interval: :func:`paired_difference` for paired seeds, else
+    :func:`welch_difference`."""
+    return paired_difference(treated, control, level) if paired else welch_difference(treated, control, level)
+
+
+def compare(treated, control, paired: bool = False, level: float = 0.95) -> Interval:
+    """The book's effect of a change, per the rule: a percentile bootstrap with at least
+    :data:`MIN_BOOTSTRAP` seeds per group (chapter 12's 10-seed ablation), else Student's t
+    (:func:`difference`: paired or Welch)."""
+    if min(np.size(treated), np.size(control)) >= MIN_BOOTSTRAP:
+        return bootstrap_difference(treated, control, paired=paired, level=level)
+    return difference(treated, control, paired=paired, level=level)
+
+
+def verdict(effect: Interval, higher_is_better: bool = True, fmt: str = ".1f", unit: str = "") -> str:
+    """The book's words for an effect: "helps by 3.1 (0.4 to 5.8)", "hurts by 2.0 (...)", "no
+    effect detected (-1.0 to 2.2)"; prefixed "illustration, n seeds:" below :data:`MIN_SEEDS`.
+
+    ``higher_is_better``: False for a distance (FD) or an error, where a negative effect helps.
+    "No effect detected" is not "no effect": the interval says how large an effect could be.
+    """
+    rng = f"({effect.low:{fmt}}{unit} to {effect.high:{fmt}}{unit})"
+    if effect.low > 0 or effect.high < 0:
+        good = (effect.estimate > 0) == higher_is_better
+        words = f"{'helps' if good else 'hurts'} by {abs(effect.estimate):{fmt}}{unit} {rng}"
+    else:
+        words = f"no effect detected {rng}"
+    if effect.n < MIN_SEEDS:
+        return f"illustration, {effect.n} seeds: {words}"
+    return words
+
+
+def verdict_word(effect: Interval, higher_is_better: bool = True) -> str:
+    """Just the word of :func:`verdict`: "helps", "hurts" or "no effect detected"."""
+    if not effect.excludes_zero:
+        return "no effect detected"
+    return "helps" if (effect.estimate > 0) == higher_is_better else "hurts"
+
+
+def holm(pvalues) -> np.ndarray:
+    """Holm's step-down adjusted p-values (family-wise error): reject where adjusted < alpha."""
+    p = _values(pvalues, "pvalues")
+    if np.any((p < 0) | (p > 1)):
+        raise ValueError(f"p-values must lie in [0, 1], got {p.tolist()}")
+    order = np.argsort(p)
+    m = p.size
+    adj = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    out = np.empty(m)
+    out[order] = np.minimum(adj, 1.0)
+    return out
+
+
+def benjamini_hochberg(pvalues) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (false discovery rate): reject where adjusted < q."""
+    p = _values(pvalues, "pvalues")
+    if np.any((p < 0) | (p > 1)):
+        raise ValueError(f"p-values must lie in [0, 1], got {p.tolist()}")
+    order = np.argsort(p)
+    m = p.size
+    ranked = p[order] * m / np.arange(1, m + 1)
+    adj = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty(m)
+    out[order] = np.minimum(adj, 1.0)
+    return out
+
+
+def expected_false_exclusions(n_intervals: int, level: float = 0.95) -> float:
+    """How many of ``n_intervals`` independent intervals exclude 0 by chance when no effect is real:
+    the note a table of many intervals carries."""
+    if isinstance(n_intervals, bool) or not isinstance(n_intervals, (int, np.integer)) or n_intervals < 0:
+        raise ValueError(f"n_intervals must be a non-negative integer, got {n_intervals!r}")
+    return float(n_intervals * (1 - _level(level)))
