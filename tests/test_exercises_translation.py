@@ -16,18 +16,26 @@ def starter(*args):
 
 
 def test_shuffle_class_kept():
+    from gantools.exercises.translation import SHUFFLE_ACCURACY as acc
+
     labels = make_domains("rot90").labels.numpy()
     p = np.bincount(labels, minlength=10) / len(labels)
-    assert check_shuffle_class_kept(float(np.sum(p**2)), quiet=True)
-    # an independent route: the mean over many random permutations
+    right = float(np.sum(p * (p * acc + (1 - p) * (1 - acc) / 9)))
+    assert check_shuffle_class_kept(right, quiet=True)
+    # an independent route: simulate the shuffle and the classifier's mistakes
     rng = np.random.default_rng(0)
-    mc = np.mean([np.mean(labels[rng.permutation(len(labels))] == labels) for _ in range(4000)])
-    assert abs(mc - np.sum(p**2)) < 2e-3
-    n = np.bincount(labels, minlength=10)
-    for wrong, word in ((0.1, "equal size"), (np.sum(n * (n - 1)) / (len(labels) * (len(labels) - 1)), "itself"),
-                        (1 - np.sum(p**2), "changed"), (0.5, "uniformly random")):
+    kept = []
+    for _ in range(3000):
+        partner = labels[rng.permutation(len(labels))]
+        wrong = rng.random(len(labels)) > acc
+        other = (partner + rng.integers(1, 10, len(labels))) % 10  # one of the nine other classes
+        kept.append(np.mean(np.where(wrong, other, partner) == labels))
+    assert abs(np.mean(kept) - right) < 2e-3
+    for wrong, word in ((np.sum(p**2), "always right"), (acc * np.sum(p**2), "(1 - a)/9"),
+                        (np.sum(p * (p * acc + (1 - p) * (1 - acc))), "divide"), (0.1, "equal size"),
+                        (0.5, "uniformly random")):
         r = check_shuffle_class_kept(wrong, quiet=True)
-        assert not r and word in r.message, r.message
+        assert not r and word in r.message, (wrong, r.message)
     with pytest.raises(NotImplementedError):
         check_shuffle_class_kept(None, quiet=True)
 

@@ -1,7 +1,8 @@
 """Checks for chapter 13, Image-to-image translation.
 
 - :func:`check_shuffle_class_kept`: the expected share of kept classes under a random
-  shuffle of the test set, sum_k (n_k / N)^2.
+  shuffle of the test set, read by a classifier that is right with probability a = 0.98 and
+  otherwise names one of the nine other classes at random.
 - :func:`check_cycle_gradient`: a student's ``cycle_gradient(a, b, x, y)``, d/da of the L1
   cycle loss of scalar translators G(x) = a x, F(y) = b y.
 - :func:`check_identity_loss`: a student's ``my_identity_loss(G, F, x, y)``, CycleGAN's
@@ -26,22 +27,32 @@ def _test_counts() -> np.ndarray:
     return np.bincount(make_domains("rot90").labels.numpy(), minlength=10)
 
 
+SHUFFLE_ACCURACY = 0.98  # the classifier of exercise 13.1: right with this probability
+
+
 def check_shuffle_class_kept(answer, quiet: bool = False) -> Result:
-    """Exercise 13.1: sum_k (n_k / N)^2 over the classes of the 497 test digits."""
+    """Exercise 13.1: sum_k p_k [p_k a + (1 - p_k)(1 - a)/9] over the classes of the 497 test
+    digits (p_k = n_k / N), with a = :data:`SHUFFLE_ACCURACY`."""
     n = _test_counts()
-    p = n / n.sum()
-    expected = float(np.sum(p**2))
+    p, a = n / n.sum(), SHUFFLE_ACCURACY
+    expected = float(np.sum(p * (p * a + (1 - p) * (1 - a) / 9)))
     without_self = float(np.sum(n * (n - 1)) / (n.sum() * (n.sum() - 1)))
     return check_number(
         answer, expected, 1e-5,
-        ok=f"sum_k (n_k/N)^2 = {expected:.4f}: a shuffle keeps about one class in ten, while its outputs are exactly "
-           "the true Y images (FD 0) and it is perfectly cycle-consistent.",
-        hint="Digit i goes to a uniformly random test digit (possibly itself); the chance that it has i's class is "
-             "n_(class of i) / N. Average that over i.",
-        known_wrong=((0.1, "1/10 assumes ten classes of exactly equal size; use the test set's class counts."),
-                     (without_self, "A random permutation can send a digit to itself: perm(i) is uniform over all N "
-                                    "digits, so the chance is n_k / N, not (n_k - 1) / (N - 1)."),
-                     (1 - expected, "That is the share of classes *changed*.")),
+        ok=f"sum_k p_k [p_k a + (1 - p_k)(1 - a)/9] = {expected:.4f}: a shuffle keeps about one class in ten "
+           "whatever the classifier's accuracy, while its outputs are exactly the true Y images (FD 0).",
+        hint="Digit i (class k) goes to a uniformly random test digit, of class j with probability p_j. The "
+             "classifier reads class k when j = k and it is right (a), or when j != k and its mistake happens to "
+             "name k ((1 - a)/9). Average over i.",
+        known_wrong=((float(np.sum(p**2)), "That is the answer for a classifier that is always right; this one "
+                                           "is right with probability 0.98."),
+                     (float(a * np.sum(p**2)), "A misread partner can still be read as the input's own class: with "
+                                               "probability (1 - a)/9 when the partner's class differs."),
+                     (float(np.sum(p * (p * a + (1 - p) * (1 - a)))), "A mistake names one of the nine *other* "
+                                                                     "classes: divide (1 - a) by 9."),
+                     (0.1, "1/10 assumes ten classes of exactly equal size; use the test set's class counts."),
+                     (a * without_self + (1 - without_self) * (1 - a) / 9,
+                      "A random permutation can send a digit to itself: the partner is uniform over all N digits.")),
         quiet=quiet,
     )
 
