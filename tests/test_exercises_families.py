@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from gantools.exercises.families import check_ddim_step, check_elbo_gap, check_one_step_std
+from gantools.exercises.families import check_ddim_step_v, check_elbo_gap, check_one_step_std
 
 
 def starter(*args):
@@ -62,34 +62,39 @@ def test_elbo_gap():
         check_elbo_gap(starter, quiet=True)
 
 
-def ddim_step(x, eps, a, a_prev):
-    x0 = (x - (1 - a) ** 0.5 * eps) / a**0.5
+def ddim_step_v(x, v, a, a_prev):
+    x0 = a**0.5 * x - (1 - a) ** 0.5 * v
+    eps = (1 - a) ** 0.5 * x + a**0.5 * v
     return a_prev**0.5 * x0 + (1 - a_prev) ** 0.5 * eps
 
 
-def test_ddim_step():
-    assert check_ddim_step(ddim_step, quiet=True)
-    # an independent route: the DDIM update as an ODE step in sigma = sqrt(1 - a) / sqrt(a), y = x / sqrt(a)
-    x, eps = torch.randn(4, 2, dtype=torch.float64), torch.randn(4, 2, dtype=torch.float64)
+def test_ddim_step_v():
+    assert check_ddim_step_v(ddim_step_v, quiet=True)
+    # an independent route: build x from a known (x0, eps), form v, and check that one step lands
+    # where the eps-form of DDIM (the chapter's) puts it
+    x0, eps = torch.randn(4, 2, dtype=torch.float64), torch.randn(4, 2, dtype=torch.float64)
     a, a_prev = 0.3, 0.6
-    s, s_prev = ((1 - a) / a) ** 0.5, ((1 - a_prev) / a_prev) ** 0.5
-    y_prev = x / a**0.5 + (s_prev - s) * eps
-    assert torch.allclose(ddim_step(x, eps, a, a_prev), y_prev * a_prev**0.5)
-    for wrong, word in ((lambda x, e, a, ap: (x - (1 - a) ** 0.5 * e) / a**0.5, "x0_hat"),
-                        (lambda x, e, a, ap: ap**0.5 * (x - (1 - a) ** 0.5 * e) / a**0.5, "re-adds"),
-                        (lambda x, e, a, ap: (ap / a) ** 0.5 * x, "rescaled"),
-                        (lambda x, e, a, ap: x, "differs")):
-        r = check_ddim_step(wrong, quiet=True)
+    x = a**0.5 * x0 + (1 - a) ** 0.5 * eps
+    v = a**0.5 * eps - (1 - a) ** 0.5 * x0
+    assert torch.allclose(ddim_step_v(x, v, a, a_prev), a_prev**0.5 * x0 + (1 - a_prev) ** 0.5 * eps)
+    for wrong, word in ((lambda x, v, a, ap: ap**0.5 * (x - (1 - a) ** 0.5 * v) / a**0.5 + (1 - ap) ** 0.5 * v,
+                         "v used as the noise"),  # the chapter's eps-step, pasted
+                        (lambda x, v, a, ap: a**0.5 * x - (1 - a) ** 0.5 * v, "x0_hat"),
+                        (lambda x, v, a, ap: ap**0.5 * (a**0.5 * x - (1 - a) ** 0.5 * v) + (1 - ap) ** 0.5 * v,
+                         "not v"),
+                        (lambda x, v, a, ap: x, "differs")):
+        r = check_ddim_step_v(wrong, quiet=True)
         assert not r and word in r.message, r.message
 
-    def shortcut(x, eps, a, a_prev):
+    def shortcut(x, v, a, a_prev):
         from gantools.families.diffusion import ddim_sample
 
+        eps = (1 - a) ** 0.5 * x + a**0.5 * v
         return ddim_sample(lambda *_: eps, x, np.array([1.0, a]), 1)
 
-    assert not check_ddim_step(shortcut, quiet=True)
+    assert not check_ddim_step_v(shortcut, quiet=True)
     with pytest.raises(NotImplementedError):
-        check_ddim_step(starter, quiet=True)
+        check_ddim_step_v(starter, quiet=True)
 
 
 def one_step_std(s, a):

@@ -9,7 +9,7 @@ import pytest
 from scipy import integrate, stats
 
 from gantools import games
-from gantools.exercises.tricks import check_ema_shrink, check_noisy_jsd, check_smoothed_d_star
+from gantools.exercises.tricks import check_ema_lag, check_noisy_jsd, check_smoothed_d_star
 
 
 def starter(*args):
@@ -18,13 +18,14 @@ def starter(*args):
 
 
 # -- 12.1 ----------------------------------------------------------------------------------------
-def d_star(pd, pg, alpha, beta):
-    return (alpha * np.asarray(pd) + beta * np.asarray(pg)) / (np.asarray(pd) + np.asarray(pg))
+def d_star(pd, pg, alpha, beta, r):
+    pd, pg = np.asarray(pd), np.asarray(pg)
+    return (r * alpha * pd + beta * pg) / (r * pd + pg)
 
 
-def d_star_by_bisection(pd, pg, alpha, beta):
+def d_star_by_bisection(pd, pg, alpha, beta, r):
     """An independent route: bisect on the derivative of the pointwise loss."""
-    a, b = alpha * pd + beta * pg, (1 - alpha) * pd + (1 - beta) * pg
+    a, b = r * alpha * pd + beta * pg, r * (1 - alpha) * pd + (1 - beta) * pg
     lo, hi = np.full_like(a, 1e-15), np.full_like(a, 1 - 1e-15)
     for _ in range(200):
         mid = (lo + hi) / 2
@@ -39,11 +40,13 @@ def test_smoothed_d_star_accepts_reference_and_bisection():
 
 
 @pytest.mark.parametrize("wrong,word", [
-    (lambda pd, pg, a, b: a * pd / (pd + pg), "beta belongs in the numerator"),
-    (lambda pd, pg, a, b: (b * pd + a * pg) / (pd + pg), "alpha goes with the data"),
-    (lambda pd, pg, a, b: a * pd / (pd + pg) + b, "1 - D*"),
-    (lambda pd, pg, a, b: pd / (pd + pg), "differs from the minimiser"),
-    (lambda pd, pg, a, b: 0.5, "return an array"),
+    (lambda pd, pg, a, b, r: (a * pd + b * pg) / (pd + pg), "the case r = 1"),  # the page's formula
+    (lambda pd, pg, a, b, r: (r * a * pd + b * pg) / (pd + pg), "in the denominator as well"),
+    (lambda pd, pg, a, b, r: r * a * pd / (r * pd + pg), "beta belongs in the numerator"),
+    (lambda pd, pg, a, b, r: (r * b * pd + a * pg) / (r * pd + pg), "alpha goes with the data"),
+    (lambda pd, pg, a, b, r: r * a * pd / (r * pd + pg) + b, "not 1"),
+    (lambda pd, pg, a, b, r: pd / (pd + pg), "differs from the minimiser"),
+    (lambda pd, pg, a, b, r: 0.5, "return an array"),
 ])
 def test_smoothed_d_star_rejects(wrong, word):
     r = check_smoothed_d_star(wrong, quiet=True)
@@ -53,8 +56,8 @@ def test_smoothed_d_star_rejects(wrong, word):
 def test_smoothed_d_star_rejects_the_shortcut():
     from gantools.tricks.theory import pointwise_minimiser
 
-    def via_gantools(pd, pg, a, b):
-        return np.array([pointwise_minimiser(u, v, a, b) for u, v in zip(pd, pg, strict=True)])
+    def via_gantools(pd, pg, a, b, r):
+        return np.array([pointwise_minimiser(r * u, v, a, b) for u, v in zip(pd, pg, strict=True)])
 
     r = check_smoothed_d_star(via_gantools, quiet=True)
     assert not r and "pointwise_minimiser" in r.message
@@ -63,47 +66,53 @@ def test_smoothed_d_star_rejects_the_shortcut():
 
 
 # -- 12.2 ----------------------------------------------------------------------------------------
-def ema_shrink(eta, gamma):
-    return (1 - gamma) / math.sqrt(1 - 2 * gamma * (1 - eta**2 / 2) + gamma**2)
+def ema_lag(eta, gamma):
+    cos_theta = 1 - eta**2 / 2
+    return gamma * eta / math.sqrt(1 - 2 * gamma * cos_theta + gamma**2)
 
 
-def ema_shrink_by_simulation(eta, gamma):
-    """An independent route: run alternating GDA and the EMA, measure the late radii in the
-    invariant quadratic form of the step (u^2 + v^2 - eta u v is conserved by alternating GDA)."""
+def ema_lag_by_simulation(eta, gamma):
+    """An independent route: run alternating GDA and the EMA, and measure the late distance
+    |e - z| over |z| in the invariant quadratic form of the step (u^2 + v^2 - eta u v is
+    conserved by alternating GDA, so it plays the part of the eigen-coordinates' modulus)."""
     steps = int(40 / (1 - gamma)) if gamma else 200
     U, V = games.simulate(np.array([[1.0]]), eta, "alternating", steps, [1.0], [0.0])
     e = np.array([1.0, 0.0])
     for u, v in zip(U[1:, 0], V[1:, 0], strict=True):
         e = gamma * e + (1 - gamma) * np.array([u, v])
-    q = lambda z: z[0] ** 2 + z[1] ** 2 - eta * z[0] * z[1]  # noqa: E731
-    # the EMA keeps the orbit's shape: the ratio of the invariant's square roots is the shrink
-    return math.sqrt(q(e) / q(np.array([U[-1, 0], V[-1, 0]])))
+    z = np.array([U[-1, 0], V[-1, 0]])
+    q = lambda w: w[0] ** 2 + w[1] ** 2 - eta * w[0] * w[1]  # noqa: E731
+    return math.sqrt(q(e - z) / q(z))
 
 
-def test_ema_shrink_accepts_reference_and_simulation():
-    assert check_ema_shrink(ema_shrink, quiet=True)
-    assert check_ema_shrink(ema_shrink_by_simulation, quiet=True)
+def shrink(eta, gamma):  # the EMA's size, printed in section 12.3: not what 12.2 asks
+    return (1 - gamma) / math.sqrt(1 - 2 * gamma * (1 - eta**2 / 2) + gamma**2)
+
+
+def test_ema_lag_accepts_reference_and_simulation():
+    assert check_ema_lag(ema_lag, quiet=True)
+    assert check_ema_lag(ema_lag_by_simulation, quiet=True)
 
 
 @pytest.mark.parametrize("wrong,word", [
-    (lambda eta, gamma: 0.0, "does not converge"),
-    (lambda eta, gamma: 1.0, "smaller than the iterates"),
-    (lambda eta, gamma: (1 - gamma) / (1 - gamma * (1 - eta**2 / 2)), "modulus"),
-    (lambda eta, gamma: ema_shrink(math.sqrt(2) * eta, gamma), "cos theta = 1 - eta^2/2"),
-    (lambda eta, gamma: 0.0100045, "expected"),  # the chapter's printed number, pasted
+    (shrink, "distance to the current iterate"),  # the formula on the page
+    (lambda eta, gamma: 1 - shrink(eta, gamma), "do not subtract"),
+    (lambda eta, gamma: 1 + shrink(eta, gamma), "do not add"),
+    (lambda eta, gamma: ema_lag(math.sqrt(2) * eta, gamma), "cos theta = 1 - eta^2/2"),
+    (lambda eta, gamma: 0.0, "expected"),
 ])
-def test_ema_shrink_rejects(wrong, word):
-    r = check_ema_shrink(wrong, quiet=True)
+def test_ema_lag_rejects(wrong, word):
+    r = check_ema_lag(wrong, quiet=True)
     assert not r and word in r.message, r.message
 
 
-def test_ema_shrink_rejects_the_shortcut():
+def test_ema_lag_rejects_the_shortcut():
     from gantools.tricks.theory import ema_radius_ratio
 
-    r = check_ema_shrink(lambda eta, gamma: ema_radius_ratio(eta, gamma), quiet=True)
+    r = check_ema_lag(lambda eta, gamma: ema_radius_ratio(eta, gamma), quiet=True)
     assert not r and "ema_radius_ratio" in r.message
     with pytest.raises(NotImplementedError):
-        check_ema_shrink(starter, quiet=True)
+        check_ema_lag(starter, quiet=True)
 
 
 # -- 12.3 ----------------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 - :func:`check_elbo_gap`: a student's ``elbo_gap(x, q, weights, means, stds)``, log p(x) - ELBO
   of a categorical q for a 1D Gaussian mixture seen as a latent-variable model.
-- :func:`check_ddim_step`: a student's ``ddim_step(x, eps, a, a_prev)``, one deterministic
-  DDIM update.
+- :func:`check_ddim_step_v`: a student's ``ddim_step_v(x, v, a, a_prev)``, one deterministic
+  DDIM update from a network that predicts v = sqrt(a) eps - sqrt(1 - a) x0 instead of eps.
 - :func:`check_one_step_std`: a student's ``one_step_std(s, a)``, the std of one-NFE DDIM's
   output for data N(0, s^2) with the exact noise predictor.
 """
@@ -16,7 +16,7 @@ import torch
 from .common import Result, report, to_float
 from .common import run_answer as _run
 
-__all__ = ["check_elbo_gap", "check_ddim_step", "check_one_step_std"]
+__all__ = ["check_elbo_gap", "check_ddim_step_v", "check_one_step_std"]
 
 
 def _close(got, expected, tol):
@@ -82,38 +82,46 @@ DDIM_REFERENCES = ("gantools.families.diffusion.ddim_sample",)
 _DDIM_CASES = ((0.3, 0.6, 1), (0.05, 0.2, 2), (0.9, 0.99, 3), (0.5, 1.0, 4))
 
 
-def check_ddim_step(ddim_step, quiet: bool = False) -> Result:
-    """Exercise 14.2: x_prev = sqrt(a_prev) x0_hat + sqrt(1 - a_prev) eps with x0_hat = (x -
-    sqrt(1 - a) eps) / sqrt(a), at several (a, a_prev) including the last step (a_prev = 1);
-    may not call the book's ``ddim_sample``."""
+def check_ddim_step_v(ddim_step_v, quiet: bool = False) -> Result:
+    """Exercise 14.2: one deterministic DDIM step when the network predicts
+    v = sqrt(a) eps - sqrt(1 - a) x0 (Salimans and Ho's v-parametrisation): with
+    x0_hat = sqrt(a) x - sqrt(1 - a) v and eps_hat = sqrt(1 - a) x + sqrt(a) v,
+    x_prev = sqrt(a_prev) x0_hat + sqrt(1 - a_prev) eps_hat, at several (a, a_prev) including the
+    last step (a_prev = 1). The chapter prints the step in terms of eps only. May not call the
+    book's ``ddim_sample``."""
     for a, a_prev, seed in _DDIM_CASES:
         g = torch.Generator().manual_seed(seed)
-        x, eps = torch.randn(5, 2, generator=g, dtype=torch.float64), torch.randn(5, 2, generator=g, dtype=torch.float64)
-        value, err = _run(ddim_step, "ddim_step", x.clone(), eps.clone(), a, a_prev, forbid=DDIM_REFERENCES)
+        x, v = torch.randn(5, 2, generator=g, dtype=torch.float64), torch.randn(5, 2, generator=g, dtype=torch.float64)
+        value, err = _run(ddim_step_v, "ddim_step_v", x.clone(), v.clone(), a, a_prev, forbid=DDIM_REFERENCES)
         if err:
             return report(False, "", f"At a = {a}, a_prev = {a_prev}: {err}", quiet)
         try:
             got = torch.as_tensor(value, dtype=torch.float64)
         except (TypeError, ValueError, RuntimeError):
-            return report(False, "", f"ddim_step returned {value!r}; return a tensor shaped like x.", quiet)
-        x0 = (x - np.sqrt(1 - a) * eps) / np.sqrt(a)
+            return report(False, "", f"ddim_step_v returned {value!r}; return a tensor shaped like x.", quiet)
+        x0 = np.sqrt(a) * x - np.sqrt(1 - a) * v
+        eps = np.sqrt(1 - a) * x + np.sqrt(a) * v
         expected = np.sqrt(a_prev) * x0 + np.sqrt(1 - a_prev) * eps
         if got.shape == expected.shape and torch.allclose(got, expected, atol=1e-8):
             continue
-        wrong = ((x0, "that is x0_hat, the prediction of the clean point: DDIM moves to the *previous* time, "
-                      "sqrt(a_prev) x0_hat + sqrt(1 - a_prev) eps"),
-                 (np.sqrt(a_prev) * x0, "the deterministic step re-adds the predicted noise: + sqrt(1 - a_prev) eps"),
-                 (np.sqrt(a_prev / a) * x, "x_prev uses the predicted clean point, not a rescaled x"),
-                 (np.sqrt(a_prev) * (x - np.sqrt(1 - a) * eps) + np.sqrt(1 - a_prev) * eps,
-                  "x0_hat divides by sqrt(a): (x - sqrt(1 - a) eps) / sqrt(a)"))
+        as_eps = np.sqrt(a_prev) * (x - np.sqrt(1 - a) * v) / np.sqrt(a) + np.sqrt(1 - a_prev) * v
+        wrong = ((as_eps, "that is the chapter's step with v used as the noise; v is neither eps nor x0: solve "
+                          "x = sqrt(a) x0 + sqrt(1 - a) eps and v = sqrt(a) eps - sqrt(1 - a) x0 for both"),
+                 (x0, "that is x0_hat, the predicted clean point: DDIM moves to the *previous* time, "
+                      "sqrt(a_prev) x0_hat + sqrt(1 - a_prev) eps_hat"),
+                 (np.sqrt(a_prev) * x0 + np.sqrt(1 - a_prev) * v, "re-add the predicted *noise* eps_hat = "
+                                                                  "sqrt(1 - a) x + sqrt(a) v, not v"),
+                 (np.sqrt(a_prev) * (np.sqrt(a) * x + np.sqrt(1 - a) * v) + np.sqrt(1 - a_prev) * eps,
+                  "check the sign: x0_hat = sqrt(a) x - sqrt(1 - a) v"))
         for w, why in wrong:
             if got.shape == w.shape and torch.allclose(got, w, atol=1e-8):
                 return report(False, "", f"At a = {a}, a_prev = {a_prev}: {why}.", quiet)
         return report(False, "", f"At a = {a}, a_prev = {a_prev} your step differs from DDIM's (largest error "
                                  f"{float((got - expected).abs().max()) if got.shape == expected.shape else 'shape'}).",
                       quiet)
-    return report(True, "One DDIM step: predict the clean point, then put it back at the earlier noise level with the "
-                  "*same* predicted noise. With a_prev = 1 the step returns x0_hat.", "", quiet)
+    return report(True, "With v-prediction, x0_hat = sqrt(a) x - sqrt(1 - a) v and eps_hat = sqrt(1 - a) x + "
+                  "sqrt(a) v (a rotation of (x0, eps) by the angle whose cosine is sqrt(a)); the DDIM step is then "
+                  "the same as with eps-prediction. With a_prev = 1 it returns x0_hat.", "", quiet)
 
 
 # -- 14.3 ----------------------------------------------------------------------------------------

@@ -95,7 +95,7 @@ CHAPTERS: dict[int, Chapter] = {c.number: c for c in (
              ("11.4", "medium", "check_acgan_losses", "acgan_losses", "function")),
     _chapter(12, "12_training_tricks.ipynb",
              ("12.1", "easy", "check_smoothed_d_star", "smoothed_d_star", "function"),
-             ("12.2", "medium", "check_ema_shrink", "ema_shrink", "function"),
+             ("12.2", "medium", "check_ema_lag", "ema_lag", "function"),
              ("12.3", "medium", "check_noisy_jsd", "noisy_jsd", "function")),
     _chapter(13, "13_image_translation.ipynb",
              ("13.1", "easy", "check_shuffle_class_kept", "shuffle_kept", "number"),
@@ -103,7 +103,7 @@ CHAPTERS: dict[int, Chapter] = {c.number: c for c in (
              ("13.3", "medium", "check_identity_loss", "my_identity_loss", "function")),
     _chapter(14, "14_generative_families.ipynb",
              ("14.1", "easy", "check_elbo_gap", "elbo_gap", "function"),
-             ("14.2", "medium", "check_ddim_step", "ddim_step", "function"),
+             ("14.2", "medium", "check_ddim_step_v", "ddim_step_v", "function"),
              ("14.3", "medium", "check_one_step_std", "one_step_std", "function")),
 )}
 
