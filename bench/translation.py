@@ -3,13 +3,12 @@
 Domains: X = the digits, Y = T(digits) for a disjoint half (T = a quarter turn, ``rot90``,
 or stroke thickening, ``dilate``), 16x16. Every method (identity, l1-only, pix2pix,
 gan-only, cyclegan, cyclegan-identity) trains on each transform with the same networks and
-budget (800 generator steps of 32 images); cyclegan and gan-only with 10 seeds, the others
-with 3. Each run is scored on the 497 held-out test digits: the share whose class a
+budget (800 generator steps of 32 images), with 10 seeds (the identity map, untrained: 1). Each run is scored on the 497 held-out test digits: the share whose class a
 classifier trained on Y still reads, the pixel error to the true T(x), the cycle error, and
 the Fréchet distance in the Y classifier's features. Runs go to a pool of ``--jobs``
 processes, one thread each.
 
-    python bench/translation.py --out /tmp/tr                 # the full tables (~9 min, 2 cores)
+    python bench/translation.py --out /tmp/tr                 # the full tables (~15 min, 2 cores)
     python bench/translation.py --out /tmp/tr --reference     # ... and store them in gantools/data
     python bench/translation.py --out /tmp/tr --quick         # a smoke run
 
