@@ -41,28 +41,30 @@ def headless() -> bool:
         return False
     if forced:
         raise ValueError(f"{HEADLESS_ENV} must be 1 or 0, got {os.environ[HEADLESS_ENV]!r}")
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return True
-    shell = get_ipython()
-    if shell is None or not hasattr(shell, "kernel"):
+    shell = _kernel_shell()
+    if shell is None:
         return True
     history = getattr(shell, "history_manager", None)
     return str(getattr(history, "hist_file", "")) == ":memory:"
 
 
-def inline_figures() -> bool:
-    """In a Jupyter kernel, draw figures into the notebook (``%matplotlib inline``) whatever
-    ``MPLBACKEND`` says; return whether it did. A kernel obeys ``MPLBACKEND`` (CI exports
-    ``Agg`` for its headless tests), and under a non-interactive backend ``plt.show()`` draws
-    nothing: the book built there would have no figures at all."""
+def _kernel_shell():
+    """The IPython shell of a Jupyter kernel, or None (plain Python, or IPython in a terminal)."""
     try:
         from IPython import get_ipython
     except ImportError:
-        return False
+        return None
     shell = get_ipython()
-    if shell is None or not hasattr(shell, "kernel"):
+    return shell if shell is not None and hasattr(shell, "kernel") else None
+
+
+def inline_figures() -> bool:
+    """In a Jupyter kernel, draw figures into the notebook (``%matplotlib inline``) whatever
+    ``MPLBACKEND`` says; return whether it did. A kernel obeys ``MPLBACKEND`` (a reader's shell
+    may export ``Agg``), and under a non-interactive backend ``plt.show()`` draws nothing: the
+    book built there would have no figures at all."""
+    shell = _kernel_shell()
+    if shell is None:
         return False
     shell.run_line_magic("matplotlib", "inline")
     return True

@@ -169,11 +169,8 @@ def verdict(effect: Interval, higher_is_better: bool = True, fmt: str = ".1f", u
     "No effect detected" is not "no effect": the interval says how large an effect could be.
     """
     rng = f"({effect.low:{fmt}}{unit} to {effect.high:{fmt}}{unit})"
-    if effect.low > 0 or effect.high < 0:
-        good = (effect.estimate > 0) == higher_is_better
-        words = f"{'helps' if good else 'hurts'} by {abs(effect.estimate):{fmt}}{unit} {rng}"
-    else:
-        words = f"no effect detected {rng}"
+    word = verdict_word(effect, higher_is_better)
+    words = f"{word} {rng}" if word == "no effect detected" else f"{word} by {abs(effect.estimate):{fmt}}{unit} {rng}"
     if effect.n < MIN_SEEDS:
         return f"illustration, {effect.n} seeds: {words}"
     return words
@@ -186,31 +183,31 @@ def verdict_word(effect: Interval, higher_is_better: bool = True) -> str:
     return "helps" if (effect.estimate > 0) == higher_is_better else "hurts"
 
 
-def holm(pvalues) -> np.ndarray:
-    """Holm's step-down adjusted p-values (family-wise error): reject where adjusted < alpha."""
+def _sorted_pvalues(pvalues) -> tuple[np.ndarray, np.ndarray]:
+    """(p, the order that sorts it), after checking that every p lies in [0, 1]."""
     p = _values(pvalues, "pvalues")
     if np.any((p < 0) | (p > 1)):
         raise ValueError(f"p-values must lie in [0, 1], got {p.tolist()}")
-    order = np.argsort(p)
-    m = p.size
-    adj = np.maximum.accumulate((m - np.arange(m)) * p[order])
-    out = np.empty(m)
-    out[order] = np.minimum(adj, 1.0)
+    return p, np.argsort(p)
+
+
+def _unsorted(order: np.ndarray, adjusted_sorted: np.ndarray) -> np.ndarray:
+    out = np.empty(order.size)
+    out[order] = np.minimum(adjusted_sorted, 1.0)
     return out
+
+
+def holm(pvalues) -> np.ndarray:
+    """Holm's step-down adjusted p-values (family-wise error): reject where adjusted < alpha."""
+    p, order = _sorted_pvalues(pvalues)
+    return _unsorted(order, np.maximum.accumulate((p.size - np.arange(p.size)) * p[order]))
 
 
 def benjamini_hochberg(pvalues) -> np.ndarray:
     """Benjamini-Hochberg adjusted p-values (false discovery rate): reject where adjusted < q."""
-    p = _values(pvalues, "pvalues")
-    if np.any((p < 0) | (p > 1)):
-        raise ValueError(f"p-values must lie in [0, 1], got {p.tolist()}")
-    order = np.argsort(p)
-    m = p.size
-    ranked = p[order] * m / np.arange(1, m + 1)
-    adj = np.minimum.accumulate(ranked[::-1])[::-1]
-    out = np.empty(m)
-    out[order] = np.minimum(adj, 1.0)
-    return out
+    p, order = _sorted_pvalues(pvalues)
+    ranked = p[order] * p.size / np.arange(1, p.size + 1)
+    return _unsorted(order, np.minimum.accumulate(ranked[::-1])[::-1])
 
 
 def expected_false_exclusions(n_intervals: int, level: float = 0.95) -> float:
