@@ -5,7 +5,8 @@ Modules: ``distributions`` (exact densities), ``theory`` (1D divergences by quad
 ``monitor`` (training snapshots and animations), ``games`` (bilinear games and the
 Dirac-GAN), ``plotting``
 (the book's figure style and animations), ``widgets`` (ipywidgets explorers),
-``exercises`` (checks for the exercises), ``notebook`` (the setup cell's helper).
+``exercises`` (checks for the exercises), ``notebook`` (the setup cell's helper),
+``stats`` (the book's intervals and verdict words).
 """
 
 __version__ = "0.1.0"
