@@ -8,6 +8,9 @@ timeout (600 s a cell in the book). Fresh builds of the book stopped at chapter 
 more often under load (nbclient issue #312; ``gantools.notebook.headless`` says more). Builds now
 run headless (``_ext/execution.py``): explorers draw their static view and create no widget.
 
+A cell that never ends fails the build after the cell timeout (300 s in the book), and the
+warning names the chapter and shows the cell (the last test).
+
 The small book keeps the cell timeout short, so a lost wake-up costs a build at least
 ``CELL_TIMEOUT`` seconds and fails the time limit. With the live explorer instead
 (``GANTOOLS_HEADLESS=0``), 2 of 6 such builds under the same load stalled, each for about one cell timeout (63 and 67 s against 19 s).
@@ -47,19 +50,23 @@ EXPLORER = """explorer(draw, freq=FloatSlider(value={k}, min=0.5, max=9.5, step=
          n=IntSlider(value={k}, min=0, max=10, description="n"))"""
 
 
-def make_book(folder: Path) -> None:
+def make_book(folder: Path, cells: list[str] | None = None, timeout: int = CELL_TIMEOUT) -> None:
+    """A one-notebook book (``explorers.ipynb``) with the book's execution settings: its own
+    extension, the traceback of a failed cell shown, and a cell timeout of ``timeout`` s."""
+    if cells is None:
+        cells = [SETUP]
+        for k in range(1, N_EXPLORERS + 1):
+            cells += [EXPLORER.format(k=k), f"print({k})"]
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    cells = [SETUP]
-    for k in range(1, N_EXPLORERS + 1):
-        cells += [EXPLORER.format(k=k), f"print({k})"]
     nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
     nbformat.write(nb, folder / "explorers.ipynb")
     (folder / "_toc.yml").write_text("format: jb-book\nroot: explorers\n")
     (folder / "_config.yml").write_text(
         "title: explorers\nonly_build_toc_files: true\n"
-        f"execute:\n  execute_notebooks: force\n  timeout: {CELL_TIMEOUT}\n"
-        f"sphinx:\n  local_extensions:\n    execution: {ROOT / '_ext'}\n")
+        f"execute:\n  execute_notebooks: force\n  timeout: {timeout}\n"
+        f"sphinx:\n  local_extensions:\n    execution: {ROOT / '_ext'}\n"
+        "  config:\n    nb_execution_show_tb: true\n")
 
 
 def reader_env() -> dict[str, str]:
@@ -98,3 +105,20 @@ def test_a_book_of_explorers_builds_under_load_within_the_limit(tmp_path):
     assert all(rc == 0 for rc, _ in results), f"builds failed (exit code, seconds): {results}"
     # a single lost wake-up would cost CELL_TIMEOUT seconds; the builds take 10-15 s under load
     assert max(s for _, s in results) < CELL_TIMEOUT, f"a build stalled (exit code, seconds): {results}"
+
+
+def test_a_cell_that_never_ends_fails_the_build_within_its_limit_and_names_it(tmp_path):
+    """Whatever a cell does, the build ends: a cell that would sleep for ten minutes fails the
+    build after the cell timeout, and the warning names the notebook and shows the cell."""
+    make_book(tmp_path, ["x = 1", "import time\ntime.sleep(600)  # the cell that never ends", "print(x)"],
+              timeout=5)
+    jb = str(Path(sys.executable).parent / "jupyter-book")
+    t0 = time.monotonic()
+    out = subprocess.run([jb, "build", "-W", "--keep-going", str(tmp_path)], env=reader_env(), cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    seconds = time.monotonic() - t0
+    log = out.stdout + out.stderr
+    assert out.returncode != 0, "a timed-out cell must fail the build"
+    assert seconds < 60, f"the build took {seconds:.0f} s for a 5 s cell limit"
+    assert "explorers.ipynb: WARNING: Executing notebook failed: CellTimeoutError" in log
+    assert "time.sleep(600)  # the cell that never ends" in log, "the warning shows the cell's source"
