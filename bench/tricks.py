@@ -8,12 +8,14 @@ committed benchmark (``gantools/data/mode_collapse.json``, same protocol and see
 the book's DCGAN with one-sided label smoothing, and SNGAN's discriminator with the hinge
 loss, against the DCGAN, 3 seeds of 800 steps each, FD in the digits classifier's features;
 the EMA's effect is each DCGAN run's EMA generator against its raw one. Every effect comes
-with a percentile-bootstrap interval over seeds. Runs go to a pool of ``--jobs`` processes,
-one thread each.
+with a 95% t interval over seeds (``gantools.stats.compare``: Welch's, or paired for the EMA rows).
+Runs go to a pool of ``--jobs`` processes, one thread each.
 
     python bench/tricks.py --out /tmp/tricks                 # the full tables (~13 min, 2 cores)
     python bench/tricks.py --out /tmp/tricks --reference     # ... and store them in gantools/data
     python bench/tricks.py --out /tmp/tricks --quick         # a smoke run (under a minute)
+    python bench/tricks.py --out /tmp/tricks --rescore --reference   # the rows again from the committed
+                                                             # runs, with the current statistics (seconds)
 
 Writes DIR/tricks.json (the effect rows), DIR/runs.json (every run) and DIR/digits/<setting>-seed<k>/,
 and prints the tables with the total CPU and wall time.
@@ -39,6 +41,8 @@ def parse(argv: list[str] | None):
                      "2 seeds and few steps everywhere: a smoke run", chapter=12)
     p.add_argument("--tricks", help=f"comma-separated 2D tricks to run (default all: {', '.join(TRICKS)})")
     p.add_argument("--only", choices=("2d", "digits"), help="run one part only")
+    p.add_argument("--rescore", action="store_true",
+                   help="train nothing: rebuild the rows from the committed runs (gantools/data/tricks_runs.json)")
     args = bench_args(p, argv, partial=("--only", "--tricks"))
     if args.tricks is not None:
         args.tricks = [t.strip() for t in args.tricks.split(",") if t.strip()]
@@ -55,6 +59,36 @@ def _train_2d(name: str, seeds: int, steps: int) -> dict:
 
     torch.set_num_threads(1)
     return train_2d(trick_config(name), range(seeds), steps)
+
+
+def adjusted_line(rows: list[dict]) -> str:
+    from gantools.tricks.ablation import adjusted
+
+    a = adjusted(rows)
+    return (f"{a['intervals']} intervals: {a['exclude 0']} exclude 0 one at a time; {a['holm']} survive Holm's "
+            f"adjustment, {a['bh']} Benjamini-Hochberg's (p < 0.05)")
+
+
+def rescore(args) -> int:
+    """The rows again from the committed runs and chapter 6's benchmark, with the current statistics."""
+    from gantools.mode_collapse import load_reference as load_chapter6
+    from gantools.tricks.ablation import cost_ratios, load_reference, rows_from_runs, save_reference, table
+
+    if args.quick or args.only or args.tricks:
+        raise SystemExit("bench/tricks.py: --rescore rebuilds every row: drop --quick, --only and --tricks")
+    _, runs = load_reference()
+    chapter6 = load_chapter6()[0]
+    rows = rows_from_runs(runs, chapter6)
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "tricks.json"), "w") as f:
+        json.dump(rows, f, indent=1)
+    if args.reference:
+        save_reference(rows, runs)
+    costs = cost_ratios(runs, chapter6)
+    print(table(rows, costs), end="\n\n")
+    print(table(rows, costs, data=("digits",)), end="\n\n")
+    print(adjusted_line([r for r in rows if r["data"] != "digits"]))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         table,
     )
 
+    if args.rescore:
+        return rescore(args)
     quick = args.quick
     seeds, steps = (2, 200) if quick else (10, 4000)
     d_seeds, d_steps = (2, 20) if quick else (DIGITS_SEEDS, DIGITS_STEPS)
@@ -119,11 +155,12 @@ def main(argv: list[str] | None = None) -> int:
     print()
     if run_2d:
         print(f"2D: {seeds} seeds, {steps} generator steps per run; effect = with the trick - without it, "
-              "95% bootstrap interval")
+              "95% t interval")
         print(table(rows, costs), end="\n\n")
     if run_digits:
         print(f"Digits: {d_seeds} seeds, {d_steps} generator steps of 64 images; FD (lower is better)")
         print(table(rows, costs, data=("digits",)), end="\n\n")
+    print(adjusted_line(rows))
     print(f"Total: {wall:.0f} s wall ({wall / 60:.1f} min), {runs['total_cpu_s']:.0f} CPU s of training, "
           f"{args.jobs} processes")
     return 0

@@ -216,15 +216,40 @@ def test_fmt_effect_says_no_effect_detected_when_the_interval_contains_zero():
     assert fmt_effect({**row, "n_seeds": 3}).startswith("illustration, 3 seeds: no effect detected")
 
 
-def test_digits_rows_use_t_intervals_and_2d_rows_the_bootstrap():
+def test_every_row_is_a_t_interval_with_its_p_value_and_the_ema_rows_are_paired():
     rows, runs = ablation.load_reference()
-    assert {r["method"] for r in rows if r["data"] != "digits"} == {"bootstrap"}  # 10 seeds a group
+    assert all(np.isfinite(r["p"]) for r in rows)  # so the table can be adjusted (Holm, BH)
+    methods = {(r["trick"], r["data"]): r["method"] for r in rows}
+    assert {m for (t, d), m in methods.items() if t != "EMA of G"} == {"welch"}
+    assert {m for (t, d), m in methods.items() if t == "EMA of G"} == {"paired t"}
     digits = {r["trick"]: r for r in rows if r["data"] == "digits"}
-    assert digits["EMA of G"]["method"] == "paired t" and digits["SN + hinge"]["method"] == "welch"
     fd = {name: [r["fd"] for r in sorted(runs["digits"], key=lambda r: r["seed"]) if r["setting"] == name]
           for name in ("none", "SN + hinge")}
     ref = stats.ttest_ind(fd["SN + hinge"], fd["none"], equal_var=False).confidence_interval(0.95)
     assert abs(digits["SN + hinge"]["ci_low"] - ref.low) < 1e-9 and abs(digits["SN + hinge"]["ci_high"] - ref.high) < 1e-9
+    # the 2D EMA row pairs each EMA run with the vanilla run of its seed (they train identically)
+    ema = next(r for r in rows if (r["trick"], r["data"], r["metric"]) == ("EMA of G", "ring", "hq"))
+    hq = {k: [s["hq"] for s in runs["2d"][k]["ring"]] for k in ("EMA of G", "none")}
+    ref = stats.ttest_rel(hq["EMA of G"], hq["none"]).confidence_interval(0.95)
+    assert abs(ema["ci_low"] - ref.low) < 1e-9 and abs(ema["ci_high"] - ref.high) < 1e-9
+
+
+def test_the_committed_rows_are_what_the_committed_runs_give():
+    """tricks.json is rows_from_runs(tricks_runs.json, chapter 6's benchmark): nothing hand-edited."""
+    from gantools.mode_collapse import load_reference as load_chapter6
+
+    rows, runs = ablation.load_reference()
+    again = ablation.rows_from_runs(runs, load_chapter6()[0])
+    assert len(again) == len(rows)
+    for a, b in zip(again, rows, strict=True):
+        assert {k: a[k] for k in ("trick", "data", "metric", "method")} == {k: b[k] for k in ("trick", "data", "metric", "method")}
+        assert np.allclose([a[k] for k in ("effect", "ci_low", "ci_high", "p")], [b[k] for k in ("effect", "ci_low", "ci_high", "p")])
+
+
+def test_adjusted_counts_the_intervals_and_the_survivors():
+    rows = [{"effect": e, "ci_low": lo, "ci_high": hi, "n_seeds": 10, "method": "welch", "p": p}
+            for e, lo, hi, p in ((1, 0.5, 1.5, 0.001), (1, 0.1, 1.9, 0.04), (0, -1, 1, 0.9))]
+    assert ablation.adjusted(rows) == {"intervals": 3, "exclude 0": 2, "holm": 1, "bh": 1}
 
 
 def test_runs_and_checkpoints_written_before_real_label_existed_still_load(tmp_path):

@@ -9,14 +9,17 @@ ingredient taken out, from chapter 6's committed benchmark (same protocol, same 
 judged by the Fréchet distance in the digits classifier's features.
 
 Every effect is the mean over seeds of the recipe with the trick minus the mean without
-it, with a 95% interval from :func:`gantools.stats.compare` (a percentile bootstrap for the
-10-seed 2D rows, Student's t for the 3-seed digits rows, which are illustrations); when the
-interval contains 0 the table says "no effect detected".
+it, with a 95% interval from :func:`gantools.stats.compare`: Welch's t for independent runs,
+paired t where the two arms are the same runs (the EMA rows, which score each run's averaged and
+raw generator); the 3-seed digits rows are illustrations. When the interval contains 0 the
+table says "no effect detected". Each row keeps its p-value, so a reader of the whole table can
+adjust for reading many intervals at once (:func:`adjusted`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -26,7 +29,7 @@ import numpy as np
 from ..batched import BatchedGAN, BatchedGANConfig
 from ..distributions import grid, ring
 from ..mode_collapse import BASE, N_SAMPLES, STEPS, score
-from ..stats import MIN_SEEDS, compare
+from ..stats import Interval, benjamini_hochberg, compare, holm, illustration_prefix
 
 DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data")
 REFERENCE_ROWS = "tricks.json"  # the effect rows (the issue's schema)
@@ -43,6 +46,7 @@ class Trick:
     game: str = ""  # what it changes in the game, in a few words
     setting: str = ""  # the value(s) used, stated a priori (not tuned)
     model: str = "dcgan"  # digits only: the registry model it trains
+    paired: bool = False  # its runs train exactly like the baseline's, seed for seed (compare paired)
 
 
 # Added one at a time to the vanilla GAN of chapter 6 (2D). The settings are the papers'
@@ -60,7 +64,9 @@ TRICKS: dict[str, Trick] = {
                                       "5 kernels of dimension 3"),
     "minibatch std": Trick({"minibatch_std": True}, "D sees the batch's feature spread", "one extra feature"),
     "TTUR": Trick({"lr_d": 4e-3}, "D learns 4x faster than G", "lr D 4e-3, G 1e-3"),
-    "EMA of G": Trick({"ema": 0.999}, "samples come from an average of G's iterates", "decay 0.999"),
+    # The average does not change training: seed k trains exactly as the vanilla seed k, so the two
+    # arms are the same runs, compared seed by seed.
+    "EMA of G": Trick({"ema": 0.999}, "samples come from an average of G's iterates", "decay 0.999", paired=True),
     "R1 penalty": Trick({"r1_weight": 1.0}, "D pays gamma/2 E‖grad D(x)‖² on real data", "gamma = 1"),
     "SN + hinge": Trick({"spectral_norm": True, "d_loss": "hinge", "g_loss": "hinge"},
                         "every D layer 1-Lipschitz; the hinge loss", "1 power iteration per step"),
@@ -114,9 +120,16 @@ def train_2d(config: BatchedGANConfig, seeds, steps: int = STEPS, device: str = 
     return out
 
 
-def _row(iv) -> dict:
+def _row(iv: Interval) -> dict:
     """The fields of an effect row from a :class:`gantools.stats.Interval`."""
-    return {"effect": iv.estimate, "ci_low": iv.low, "ci_high": iv.high, "n_seeds": iv.n, "method": iv.method}
+    return {"effect": iv.estimate, "ci_low": iv.low, "ci_high": iv.high, "n_seeds": iv.n, "method": iv.method,
+            "p": iv.p}
+
+
+def _interval(row: dict) -> Interval:
+    """A row's effect as a :class:`gantools.stats.Interval` again."""
+    return Interval(row["effect"], row["ci_low"], row["ci_high"], 0.95, row["n_seeds"], row.get("method", "t"),
+                    row.get("p", math.nan))
 
 
 def values(result: dict, data: str, metric: str) -> np.ndarray:
@@ -133,8 +146,9 @@ def rows_2d(results: dict[str, dict], baseline: str = "none") -> list[dict]:
         for data in ("ring", "grid"):
             for metric in METRICS_2D:
                 t, c = values(res, data, metric), values(results[baseline], data, metric)
+                effect = compare(t, c, paired=TRICKS[name].paired)
                 rows.append({"trick": name, "setting": f"added to the vanilla GAN: {TRICKS[name].setting}",
-                             "data": data, "metric": metric, **_row(compare(t, c))})
+                             "data": data, "metric": metric, **_row(effect)})
     return rows
 
 
@@ -201,6 +215,26 @@ def rows_digits(runs: list[dict]) -> list[dict]:
     return rows
 
 
+def rows_from_runs(runs: dict, chapter6: dict) -> list[dict]:
+    """Every effect row, rebuilt from the runs behind them (``tricks_runs.json``) and chapter 6's
+    benchmark: what ``bench/tricks.py --rescore`` stores without training anything."""
+    rows = []
+    if runs.get("2d"):
+        rows += rows_2d(runs["2d"]) + rows_removed(chapter6)
+    if runs.get("digits"):
+        rows += rows_digits(runs["digits"])
+    return rows
+
+
+def adjusted(rows: list[dict]) -> dict[str, int]:
+    """How many of ``rows``' intervals exclude 0 as read one at a time, and how many p-values stay
+    under 0.05 after Holm's (family-wise) and Benjamini-Hochberg's (false discovery rate)
+    adjustments for reading them all together."""
+    p = [r["p"] for r in rows]
+    return {"intervals": len(rows), "exclude 0": sum(_interval(r).excludes_zero for r in rows),
+            "holm": int((holm(p) < 0.05).sum()), "bh": int((benjamini_hochberg(p) < 0.05).sum())}
+
+
 # -- the committed reference -------------------------------------------------------------------
 def save_reference(rows: list[dict], runs: dict, dest: str = DATA_DIR) -> None:
     """Write the effect rows (``tricks.json``, a list) and the runs behind them."""
@@ -224,13 +258,14 @@ _UNITS = {"modes": ("modes", 1.0, 1), "hq": ("HQ points", 100.0, 1), "fd": ("FD"
 
 
 def fmt_effect(row: dict) -> str:
-    """"+11.2 (+3.0 to +19.5)", or "no effect detected: ..." when the interval contains 0; with
-    fewer than 5 seeds, "illustration, 3 seeds: ..." (gantools.stats' rule)."""
+    """"+11.2 (+3.0 to +19.5)" in the metric's unit; "no effect detected: ..." when the interval
+    contains 0, and with fewer than 5 seeds "illustration, 3 seeds: ..." (gantools.stats' rule)."""
     _, scale, digits = _UNITS[row["metric"]]
     e, lo, hi = (scale * row[k] for k in ("effect", "ci_low", "ci_high"))
     text = f"{e:+.{digits}f} ({lo:+.{digits}f} to {hi:+.{digits}f})".replace("-", "−")
-    text = text if lo > 0 or hi < 0 else f"no effect detected: {text}"
-    return f"illustration, {row['n_seeds']} seeds: {text}" if row["n_seeds"] < MIN_SEEDS else text
+    effect = _interval(row)
+    text = text if effect.excludes_zero else f"no effect detected: {text}"
+    return illustration_prefix(effect) + text
 
 
 def cost_ratios(runs: dict, chapter6: dict | None = None) -> dict[str, float]:
@@ -254,7 +289,6 @@ def cost_ratios(runs: dict, chapter6: dict | None = None) -> dict[str, float]:
         base = np.mean([r["per_step_s"] for r in digits if r["setting"] == "none"])
         for name in DIGITS_TRICKS:
             out[f"digits/{name}"] = np.mean([r["per_step_s"] for r in digits if r["setting"] == name]) / base
-        out["digits/EMA of G"] = 1.0  # the average is one extra pass over G's weights per step
     return out
 
 
