@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from gantools.exercises.conditional import (
     check_acgan_losses,
+    check_ignored_limit,
     check_label_mismatch_value,
     check_posterior_weights,
     check_z_share,
@@ -196,3 +197,94 @@ def test_acgan_losses_rejects_the_trainers_objectives():
     assert not r and "d_objective" in r.message, r.message
     with pytest.raises(NotImplementedError):
         check_acgan_losses(starter, quiet=True)
+
+
+# -- 11.5 ----------------------------------------------------------------------------------------
+def v_ignored_limit(prior):
+    """The reference: D*(x, y) = 1 / (1 + pi_y) on class y's region, 0 on the others."""
+    p = np.asarray(prior, dtype=float)
+    return float(np.sum(p * (p * np.log(p) - (1 + p) * np.log1p(p))))
+
+
+def v_by_brute_force(prior):
+    """An independent route: K classes, each a discrete distribution on its own 5 points (no
+    point shared), the data's joint table P(x, y) = pi_y p(x|y) against the label-ignoring
+    generator's Q(x, y) = pi_y p(x), and V = sum P log D* + sum Q log(1 - D*) with
+    D* = P / (P + Q), summed cell by cell (0 log 0 = 0)."""
+    pi = np.asarray(prior, dtype=float)
+    k = len(pi)
+    rng = np.random.default_rng(k)
+    cond_x = np.zeros((k, 5 * k))  # p(x|y): class y lives on the points 5y, ..., 5y + 4
+    for y in range(k):
+        cond_x[y, 5 * y:5 * y + 5] = rng.dirichlet(np.ones(5))
+    marginal = pi @ cond_x
+    big_p, big_q = pi[:, None] * cond_x, pi[:, None] * marginal[None, :]
+    total = 0.0
+    for a, b in zip(big_p.ravel(), big_q.ravel(), strict=True):
+        if a > 0:
+            total += a * math.log(a / (a + b))
+        if b > 0:
+            total += b * math.log(b / (a + b))
+    return total
+
+
+def v_by_quadrature(prior, gap=40.0):
+    """A second route, with the chapter's quadrature: classes N(gap * y, 1) so far apart that
+    they do not overlap (the check forbids this route to a student: it is gantools' own)."""
+    from gantools.conditional import ClassConditional, optimal_discriminator, value
+    from gantools.distributions import GaussianMixture
+
+    pd = ClassConditional([GaussianMixture([gap * y], [1.0]) for y in range(len(prior))], list(prior))
+    pg = ClassConditional([pd.marginal] * len(prior), list(prior))
+    return value(optimal_discriminator(pd, pg).logit, pd, pg)
+
+
+def test_ignored_limit_accepts_reference_and_brute_force():
+    assert check_ignored_limit(v_ignored_limit, quiet=True)
+    assert check_ignored_limit(v_by_brute_force, quiet=True)
+    assert check_ignored_limit(lambda p: list(p) and np.float32(v_ignored_limit(p)), quiet=True)  # float32: 1e-7
+
+
+@pytest.mark.parametrize("prior", [(0.5, 0.5), (0.6, 0.3, 0.1), (0.25,) * 4])
+def test_ignored_limit_routes_agree(prior):
+    assert abs(v_by_brute_force(prior) - v_ignored_limit(prior)) < 1e-12
+    assert abs(v_by_quadrature(prior) - v_ignored_limit(prior)) < 1e-8
+    # and with classes that overlap, the value is lower: the limit is approached from below
+    assert v_by_quadrature(prior, gap=2.0) < v_ignored_limit(prior) - 0.01
+
+
+def _kl_route(prior):
+    p = np.asarray(prior)
+    return float(-2 * np.sum(p * np.log(p)) - math.log(4))
+
+
+@pytest.mark.parametrize("wrong,word", [
+    (lambda p: -math.log(4), "ignores y"),
+    (lambda p: 0.0, "joints overlap"),
+    (lambda p: (v_ignored_limit(p) + math.log(4)) / 2, "2 E_y JSD - log 4"),
+    (lambda p: float(-np.sum(p * np.log1p(p))), "real pairs' term only"),
+    (lambda p: float(-np.sum(p * (1 + p) * np.log1p(p))), "not 1 / (1 + pi_y)"),
+    (lambda p: float(np.sum(p * (p * np.log(p) + (1 + p) * np.log1p(p)))), "a sign"),
+    (_kl_route, "mutual information"),
+    (lambda p: v_ignored_limit(np.full(len(p), 1 / len(p))), "number of classes"),
+    (lambda p: v_ignored_limit((0.7, 0.2, 0.1)), "depends on the label distribution"),  # one right value pasted
+    (lambda p: v_ignored_limit(p) + 0.01, "expected"),
+    (lambda p: np.zeros(len(p)), "one finite number"),
+])
+def test_ignored_limit_rejects(wrong, word):
+    r = check_ignored_limit(wrong, quiet=True)
+    assert not r and word in r.message, r.message
+
+
+def test_ignored_limit_rejects_the_shortcuts():
+    from gantools.exercises.conditional import ignored_limit_truth
+
+    r = check_ignored_limit(v_by_quadrature, quiet=True)
+    assert not r and "gantools.conditional" in r.message, r.message
+    r = check_ignored_limit(lambda p: ignored_limit_truth(p), quiet=True)
+    assert not r and "ignored_limit_truth" in r.message, r.message
+    with pytest.raises(NotImplementedError):
+        check_ignored_limit(starter, quiet=True)
+    with pytest.raises(NotImplementedError):
+        check_ignored_limit(None, quiet=True)
+

@@ -5,10 +5,11 @@ import math
 
 import numpy as np
 import pytest
-from scipy import linalg
+from scipy import linalg, special, stats
 
 from gantools.exercises.evaluation import (
     check_fd_1d,
+    check_fd_bias_spread,
     check_frechet_distance,
     check_is_half_unsure,
     check_is_k_classes,
@@ -171,3 +172,108 @@ def test_is_half_unsure_rejects_the_library_score():
 def test_is_half_unsure_starter(fn):
     with pytest.raises(NotImplementedError):
         check_is_half_unsure(fn, quiet=True)
+
+
+# -- 10.5 ----------------------------------------------------------------------------------
+def fd_bias(n, d, s1, s2):
+    """The reference solution of exercise 10.5: the mean term's bias plus the trace term's."""
+    return d * (s1**2 + s2**2) / n + s1 * s2 * d * (d + 1) / (2 * (n - 1))
+
+
+def fd_bias_by_simulation(n, d, s1, s2):
+    """An independent route: simulate the FD of many pairs of samples and average it, with no
+    expansion. The sample mean and covariance of a Gaussian sample are independent, the mean
+    N(0, s² I / n) and (n - 1) times the covariance Wishart(n - 1, s² I), so a pair of samples
+    costs O(d³), whatever n. The FD is computed by the symmetric form (not gantools', which the
+    check forbids), and its first-order fluctuation, (s1 - s2) (Tr S1_hat / s1 - Tr S2_hat / s2),
+    whose mean is exactly 0, is subtracted as a control variate: it only lowers the noise."""
+    rng = np.random.default_rng(105)
+    reps = int(np.clip(400_000 // d**2, 2000, 200_000))
+    dm = rng.standard_normal((reps, d)) * math.sqrt((s1**2 + s2**2) / n)
+    wishart = stats.wishart(df=n - 1, scale=np.eye(d))
+    c1 = s1**2 * wishart.rvs(size=reps, random_state=rng).reshape(reps, d, d) / (n - 1)
+    c2 = s2**2 * wishart.rvs(size=reps, random_state=rng).reshape(reps, d, d) / (n - 1)
+    w, v = np.linalg.eigh(c1)
+    r1 = (v * np.sqrt(w)[:, None, :]) @ np.swapaxes(v, 1, 2)  # S1_hat^(1/2), (reps, d, d)
+    lam = np.linalg.eigvalsh(r1 @ c2 @ r1).clip(0)
+    t1, t2 = np.trace(c1, axis1=1, axis2=2), np.trace(c2, axis1=1, axis2=2)
+    fd = np.sum(dm**2, axis=1) + t1 + t2 - 2 * np.sqrt(lam).sum(axis=1)
+    first_order = (s1 - s2) * (t1 / s1 - t2 / s2 - d * (s1 - s2))
+    return float(np.mean(fd - first_order) - d * (s1 - s2) ** 2)
+
+
+def fd_bias_exact_1d(n, s1, s2):
+    """In 1D the FD of two samples is (m1 - m2)² + (sd1 - sd2)², with E sd = c4(n) s exactly
+    (the chi distribution): E FD - (s1 - s2)² = (s1² + s2²) / n + 2 s1 s2 (1 - c4²)."""
+    c4 = math.sqrt(2 / (n - 1)) * math.exp(special.gammaln(n / 2) - special.gammaln((n - 1) / 2))
+    return (s1**2 + s2**2) / n + 2 * s1 * s2 * (1 - c4**2)
+
+
+def test_fd_bias_spread_accepts_reference_and_simulation():
+    assert check_fd_bias_spread(fd_bias, quiet=True)
+    assert check_fd_bias_spread(fd_bias_by_simulation, quiet=True)
+    assert check_fd_bias_spread(lambda n, d, s1, s2: d * (s1**2 + s2**2 + s1 * s2 * (d + 1) / 2) / n, quiet=True)
+
+
+@pytest.mark.parametrize("n,s1,s2", [(100, 1.0, 3.0), (1000, 2.0, 0.5), (10_000, 0.1, 0.05)])
+def test_fd_bias_spread_agrees_with_the_exact_1d_bias(n, s1, s2):
+    """The check's formula (through the reference) against the exact 1D expectation."""
+    assert abs(fd_bias(n, 1, s1, s2) / fd_bias_exact_1d(n, s1, s2) - 1) < 1e-3
+
+
+def test_fd_bias_spread_agrees_with_the_book_run():
+    """A direct simulation with the book's own FD at one of the chapter's settings."""
+    from gantools.metrics import fid_from_features
+
+    rng = np.random.default_rng(0)
+    n, d, s2 = 200, 16, 0.5
+    est = [fid_from_features(rng.normal(size=(n, d)), rng.normal(0, s2, (n, d))) - d * (1 - s2) ** 2
+           for _ in range(400)]
+    se = np.std(est, ddof=1) / math.sqrt(len(est))
+    assert abs(np.mean(est) - fd_bias(n, d, 1.0, s2)) < 3 * se + 0.03 * fd_bias(n, d, 1.0, s2)
+    pooled = (1 + s2**2) / 2 * (2 * d / n + d * (d + 1) / (2 * (n - 1)))  # the guess the run rules out
+    assert abs(np.mean(est) - pooled) > 3 * se
+
+
+def _page(n, d):
+    return 2 * d / n + d * (d + 1) / (2 * (n - 1))
+
+
+@pytest.mark.parametrize("wrong,word", [
+    (lambda n, d, s1, s2: fd_bias(n, d, s1, s2) + d * (s1 - s2) ** 2, "expected FD itself"),
+    (lambda n, d, s1, s2: _page(n, d), "section 10.2's formula"),
+    (lambda n, d, s1, s2: (s1**2 + s2**2) / 2 * _page(n, d), "the product s1 s2"),
+    (lambda n, d, s1, s2: s1 * s2 * _page(n, d), "(s1² + s2²) / n, not 2 d s1 s2 / n"),
+    (lambda n, d, s1, s2: s1 * s2 * d * (d + 1) / (2 * (n - 1)), "sample means differ too"),
+    (lambda n, d, s1, s2: d * (s1**2 + s2**2) / n, "mean term alone"),
+    (lambda n, d, s1, s2: d * (s1**2 + s2**2) / n - s1 * s2 * d * (d + 1) / (2 * (n - 1)), "concave"),
+    (lambda n, d, s1, s2: d * (s1**2 + s2**2) / n + s1 * s2 * d**2 / (2 * (n - 1)), "twice the variance"),
+    (lambda n, d, s1, s2: d * (s1**2 + s2**2) / n + s1 * s2 * d / (n - 1), "off-diagonal"),
+    (lambda n, d, s1, s2: d * (s1**2 + s2**2) / n + s1 * s2 * d * (d + 1) / (n - 1), "-x²/8"),
+    (lambda n, d, s1, s2: 2.973, "expected"),  # a number the run prints, pasted
+    (lambda n, d, s1, s2: fd_bias(n, d, s1, s2) * 1.05, "expected"),
+    (lambda n, d, s1, s2: [1.0, 2.0], "one finite number"),
+    (lambda n, d, s1, s2: float("nan"), "one finite number"),
+    (lambda n, d, s1, s2: 1 / 0, "ZeroDivisionError"),
+])
+def test_fd_bias_spread_rejects(wrong, word):
+    r = check_fd_bias_spread(wrong, quiet=True)
+    assert not r and word in r.message, r.message
+
+
+def test_fd_bias_spread_rejects_a_simulation_with_gantools_fd():
+    from gantools.metrics import fid_from_features
+
+    def shortcut(n, d, s1, s2):
+        rng = np.random.default_rng(0)
+        est = [fid_from_features(rng.normal(0, s1, (n, d)), rng.normal(0, s2, (n, d))) for _ in range(50)]
+        return float(np.mean(est)) - d * (s1 - s2) ** 2
+
+    r = check_fd_bias_spread(shortcut, quiet=True)
+    assert not r and "fid_from_features" in r.message, r.message
+
+
+@pytest.mark.parametrize("fn", [None, starter])
+def test_fd_bias_spread_starter(fn):
+    with pytest.raises(NotImplementedError):
+        check_fd_bias_spread(fn, quiet=True)

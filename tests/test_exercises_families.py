@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from gantools.exercises.families import check_ddim_step_v, check_elbo_gap, check_one_step_std
+from gantools.exercises.families import check_ddim_step_v, check_elbo_gap, check_loss_floor, check_one_step_std
 
 
 def starter(*args):
@@ -124,3 +124,84 @@ def test_one_step_std():
     assert not r and "gaussian_ddim_std" in r.message, r.message
     with pytest.raises(NotImplementedError):
         check_one_step_std(starter, quiet=True)
+
+
+def loss_floor(s, abar):
+    a = np.asarray(abar, float)[1:]
+    return float(np.mean(a * s**2 / (a * s**2 + 1 - a)))
+
+
+def loss_floor_by_least_squares(s, abar):
+    """An independent route: at every t, the best predictor of eps among cubic polynomials in
+    x_t, fitted by least squares with exact Gauss-Hermite expectations over (x_0, eps); its
+    residual is the floor (the optimum for Gaussian data lies in that class)."""
+    nodes, weights = np.polynomial.hermite_e.hermegauss(12)  # exact to degree 23
+    u, e = (g.ravel() for g in np.meshgrid(nodes, nodes))  # x_0 = s u, eps = e
+    w = np.outer(weights, weights).ravel() / (2 * np.pi)
+    a = np.asarray(abar, float)[1:, None]
+    x_t = np.sqrt(a) * s * u + np.sqrt(1 - a) * e  # (T, n^2)
+    phi = np.stack([x_t**k for k in range(4)], axis=-1)  # (T, n^2, 4)
+    gram = np.einsum("q,tqi,tqj->tij", w, phi, phi)
+    coef = np.linalg.solve(gram, np.einsum("q,q,tqi->ti", w, e, phi)[..., None])[..., 0]
+    residual = e - np.einsum("tqi,ti->tq", phi, coef)
+    return float((residual**2 @ w).mean())
+
+
+def test_loss_floor():
+    from gantools.distributions import GaussianMixture
+    from gantools.families import linear_alpha_bar, mixture_eps
+
+    assert check_loss_floor(loss_floor, quiet=True)
+    assert check_loss_floor(loss_floor_by_least_squares, quiet=True)
+    # and the floor is what the exact denoiser's loss measures, sampled
+    abar, s = np.exp(-np.linspace(0.0, 4.0, 41)), 0.7
+    eps_star = mixture_eps(GaussianMixture([0.0], [s]), abar, mean=0.0, scale=1.0)
+    gen = torch.Generator().manual_seed(0)
+    x0 = s * torch.randn(40, 20_000, 1, generator=gen, dtype=torch.float64)
+    noise = torch.randn(40, 20_000, 1, generator=gen, dtype=torch.float64)
+    sq = torch.stack([(noise[t - 1] - eps_star(abar[t] ** 0.5 * x0[t - 1] + (1 - abar[t]) ** 0.5 * noise[t - 1], t))
+                      ** 2 for t in range(1, 41)])
+    sampled, se = float(sq.mean()), float(sq.std()) / np.sqrt(sq.numel())
+    assert abs(sampled - loss_floor(s, abar)) < 4 * se, (sampled, loss_floor(s, abar), se)
+
+    def tail(s, abar):
+        return np.asarray(abar, float)[1:]
+
+    def var_x0(s, abar):
+        a = np.asarray(abar, float)[1:]
+        return float(np.mean(s**2 * (1 - a) / (a * s**2 + 1 - a)))
+
+    for wrong, word in ((lambda s, abar: 0.0, "positive loss"),
+                        (lambda s, abar: loss_floor(1.0, abar) if s != 1.0 else 0.3, "unit-variance"),
+                        (lambda s, abar: 1 - loss_floor(s, abar), "can* predict"),  # the explained part, E[eps*^2]
+                        (var_x0, "predicts x_0"),
+                        (lambda s, abar: float(np.mean(tail(s, abar) / (tail(s, abar) * s**2 + 1 - tail(s, abar)))),
+                         "s^2 is missing"),
+                        (lambda s, abar: loss_floor(s, np.append(1.0, abar)), "abar_0 = 1"),  # t from 0
+                        (lambda s, abar: loss_floor(s, abar) * (len(abar) - 1), "summed"),
+                        (lambda s, abar: loss_floor(s, [1.0, float(np.mean(tail(s, abar)))]), "not linear"),
+                        (lambda s, abar: float(np.mean(np.sqrt(tail(s, abar) * s**2 / (
+                            tail(s, abar) * s**2 + 1 - tail(s, abar))))), "square root"),
+                        (lambda s, abar: loss_floor(0.5, linear_alpha_bar(1000)), "the same number"),
+                        (lambda s, abar: 0.25, "expected")):
+        r = check_loss_floor(wrong, quiet=True)
+        assert not r and word in r.message, r.message
+
+    def shortcut(s, abar):  # one DDIM step's gain times sqrt(abar) is the per-t floor
+        from gantools.families.diffusion import gaussian_ddim_std
+
+        return float(np.mean([a**0.5 * gaussian_ddim_std(s, np.array([1.0, a]), 1) for a in abar[1:]]))
+
+    ab = linear_alpha_bar(1000)
+    assert abs(shortcut(0.5, ab) - loss_floor(0.5, ab)) < 1e-12  # right value, forbidden route
+    r = check_loss_floor(shortcut, quiet=True)
+    assert not r and "gaussian_ddim_std" in r.message, r.message
+
+    def through_mixture_eps(s, abar):  # gantools' exact denoiser, forbidden
+        eps = mixture_eps(GaussianMixture([0.0], [s]), abar, mean=0.0, scale=1.0)
+        return float(eps(torch.zeros(1, 1, dtype=torch.float64), 1)[0, 0])
+
+    r = check_loss_floor(through_mixture_eps, quiet=True)
+    assert not r and "mixture_eps" in r.message, r.message
+    with pytest.raises(NotImplementedError):
+        check_loss_floor(starter, quiet=True)

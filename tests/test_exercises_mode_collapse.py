@@ -7,12 +7,14 @@ import numpy as np
 import pytest
 from scipy.stats import chi2
 
-from gantools.distributions import GaussianMixture
+from gantools.distributions import GaussianMixture, grid, ring
 from gantools.exercises.mode_collapse import (
+    check_expected_modes,
     check_grid_best_response,
     check_high_quality_and_captured,
     check_histogram_kl,
     check_three_sigma_ceiling,
+    expected_modes_reference,
 )
 from gantools.metrics import mode_coverage
 
@@ -186,3 +188,102 @@ def test_grid_best_response_rejects(wrong, word):
 def test_grid_best_response_starter(fn):
     with pytest.raises(NotImplementedError):
         check_grid_best_response(fn, quiet=True)
+
+
+
+# -- 6.5 -----------------------------------------------------------------------------------
+def expected_modes(n, K, m, n_std=3.0):
+    """The reference solution of exercise 6.5 (as the notebook's solution cell writes it)."""
+    c = 1 - math.exp(-(n_std**2) / 2)  # P(a copy's sample is within n_std std), 2D
+    return m * (1 - (1 - c / m) ** n)
+
+
+def expected_modes_by_chain(n, K, m, n_std=3.0):
+    """An independent, exact route that does not use the closed form: the number of captured
+    modes is a Markov chain. With j of the m covered modes captured, the next sample captures
+    a new one with probability c (m - j) / m (c from scipy's chi-square CDF); propagate the
+    distribution of j over the n samples and take its mean."""
+    c = chi2(2).cdf(n_std**2)
+    j = np.arange(m + 1)
+    new = c * (m - j) / m  # (m + 1,) probability that the next sample captures a new mode
+    p = (j == 0).astype(float)
+    for _ in range(n):
+        p = p * (1 - new) + np.concatenate([[0.0], (p * new)[:-1]])
+    return float(j @ p)
+
+
+def test_expected_modes_accepts_the_reference_and_an_independent_route():
+    assert check_expected_modes(expected_modes, quiet=True)
+    assert check_expected_modes(expected_modes_by_chain, quiet=True)
+
+
+def test_expected_modes_closed_form_matches_a_simulation_with_mode_coverage():
+    """The check's truth is what mode_coverage measures: copies of m ring or grid modes,
+    scored in batches of n samples, capture the predicted number of modes on average."""
+    reps = 1500
+    for mix, m, n, n_std in ((ring(), 8, 10, 3.0), (grid(), 10, 12, 2.0), (grid(), 3, 5, 1.5)):
+        k = len(mix.means)
+        x = GaussianMixture(mix.means[:m], mix.stds[:m]).sample(reps * n, seed=m + n)
+        cov = mode_coverage(x, mix, n_std=n_std)
+        counts = np.array([len(np.unique(b_near[b_hq])) for b_near, b_hq in
+                           zip(cov.nearest.reshape(reps, n), cov.high_quality.reshape(reps, n), strict=True)])
+        se = counts.std(ddof=1) / math.sqrt(reps)
+        assert abs(counts.mean() - expected_modes_reference(n, k, m, n_std)) < 4 * se, (m, n, counts.mean())
+        assert abs(expected_modes_reference(n, k, m, n_std) - expected_modes_by_chain(n, k, m, n_std)) < 1e-12
+
+
+def _c(n_std):
+    return 1 - math.exp(-(n_std**2) / 2)
+
+
+@pytest.mark.parametrize("wrong,word", [
+    (lambda n, K, m, s: m * (1 - (1 - 1 / m) ** n), "not every sample is high quality"),
+    (lambda n, K, m, s: K * (1 - (1 - _c(s) / K) ** n), "K - m modes"),
+    (lambda n, K, m, s: m * (1 - (1 - _c(s) / K) ** n), "not 1/K"),
+    (lambda n, K, m, s: m * (1 - (1 - math.erf(s / math.sqrt(2)) / m) ** n), "one-dimensional"),
+    (lambda n, K, m, s: m * (1 - (1 - 1 / m) ** (_c(s) * n)), "mean c n"),
+    (lambda n, K, m, s: 1 - (1 - _c(s) / m) ** n, "linearity"),
+    (lambda n, K, m, s: m * (1 - _c(s) / m) ** n, "missed"),
+    (lambda n, K, m, s: min(n, m), "min(n, m)"),
+    (lambda n, K, m, s: 5.862, "expected"),  # the first case's value, pasted
+    (lambda n, K, m, s: 1 - math.exp(-4.5), "expected"),  # the ceiling of section 6.2
+    (lambda n, K, m, s: "many", "expected"),
+    (lambda n, K, m, s: 1 / 0, "ZeroDivisionError"),
+])
+def test_expected_modes_rejects(wrong, word):
+    r = check_expected_modes(wrong, quiet=True)
+    assert not r
+    assert word in r.message, r.message
+
+
+def test_expected_modes_rejects_a_simulation():
+    """A Monte Carlo average, even of 20,000 batches, is about 1e-2 off: the check wants the
+    exact expectation, which is the derivation the exercise asks for."""
+    def simulated(n, K, m, n_std=3.0):
+        rng = np.random.default_rng(0)
+        hq = rng.random((20_000, n)) < _c(n_std)
+        mode = rng.integers(0, m, (20_000, n))
+        return float(np.mean([len(np.unique(b[h])) for b, h in zip(mode, hq, strict=True)]))
+
+    assert not check_expected_modes(simulated, quiet=True)
+
+
+def test_expected_modes_rejects_calling_gantools():
+    """The shortcuts: simulating with mode_coverage, or calling the module's own reference."""
+    def through_coverage(n, K, m, n_std=3.0):
+        mix = ring(K)
+        x = GaussianMixture(mix.means[:m], mix.stds[:m]).sample(200 * n, seed=0)
+        cov = mode_coverage(x, mix, n_std=n_std)
+        return float(np.mean([len(np.unique(a[h])) for a, h in
+                              zip(cov.nearest.reshape(200, n), cov.high_quality.reshape(200, n), strict=True)]))
+
+    r = check_expected_modes(through_coverage, quiet=True)
+    assert not r and "mode_coverage" in r.message, r.message
+    r = check_expected_modes(lambda n, K, m, n_std=3.0: expected_modes_reference(n, K, m, n_std), quiet=True)
+    assert not r and "expected_modes_reference" in r.message, r.message
+
+
+@pytest.mark.parametrize("fn", [None, starter])
+def test_expected_modes_starter(fn):
+    with pytest.raises(NotImplementedError):
+        check_expected_modes(fn, quiet=True)

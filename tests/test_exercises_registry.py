@@ -132,3 +132,24 @@ def test_the_scan_finds_the_numbers_the_issue_found():
     seven = printed_numbers(chapter_cells(7)[:next(i for i, c in enumerate(chapter_cells(7))
                                                    if "**Exercise 7.4" in c.source)])
     assert 4096 in seven
+
+
+# The chapters whose hard exercise asks for a prediction before a run or a derivation: the front
+# pages (README, how_to_use, for_instructors) name exactly these.
+PREDICT_FIRST = (1, 3, 5, 6, 8, 9, 10, 11, 12, 13, 14)
+
+
+@pytest.mark.parametrize("number", list(CHAPTERS))
+def test_every_chapter_has_a_hard_exercise_and_the_promised_ones_ask_to_predict_first(number):
+    hard = [e.number for e in CHAPTERS[number].exercises if e.level == "hard"]
+    assert hard, f"chapter {number} has no hard exercise"
+    prompts = {m.group(1): c.source for c in chapter_cells(number) if c.cell_type == "markdown"
+               for m in [PROMPT.search(c.source)] if m}
+    predicts = any(re.search(r"predict,? then", prompts[n], re.IGNORECASE) for n in hard)
+    assert predicts == (number in PREDICT_FIRST), (number, [prompts[n][:80] for n in hard])
+
+
+def test_the_front_pages_name_the_predict_first_chapters():
+    for page in (BOOK / "for_instructors.md", BOOK / "how_to_use.md", BOOK.parent / "README.md"):
+        assert "chapters 1, 3, 5, 6 and 8 to 14" in " ".join(page.read_text().split()), page.name
+    assert PREDICT_FIRST == (1, 3, 5, 6, *range(8, 15))

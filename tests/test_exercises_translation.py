@@ -2,11 +2,18 @@
 reject plausible wrong ones with a targeted hint and the shortcuts, and treat the untouched
 starter code as not attempted."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
 
-from gantools.exercises.translation import check_cycle_gradient, check_identity_loss, check_shuffle_class_kept
+from gantools.exercises.translation import (
+    check_cycle_gradient,
+    check_identity_gain,
+    check_identity_loss,
+    check_shuffle_class_kept,
+)
 from gantools.translation import make_domains
 
 
@@ -95,3 +102,95 @@ def test_identity_loss():
     assert not r and "identity_loss" in r.message
     with pytest.raises(NotImplementedError):
         check_identity_loss(starter, quiet=True)
+
+
+# -- 13.4 ----------------------------------------------------------------------------------------
+def identity_gain(t, mu):
+    if mu <= t / (t * t - t + 1):
+        return t
+    if mu >= 1:
+        return 1.0
+    return np.sqrt((t - mu) / (mu * t - 1))
+
+
+Q = np.sort(np.random.default_rng(0).normal(size=101))
+Q = (Q - Q[::-1]) / 2  # a symmetric sample: E|y| = t E|x| holds in it exactly
+
+
+def gain_by_brute_force(t, mu, lam=10.0):
+    """An independent route: the full loss on samples, literally (W1 by sorting, the cycle and
+    identity terms as means of absolute errors, b free), minimised over a grid of (a, ab) that
+    zooms in on its best point, a < 0 included. Assumes neither b = 1/a nor any formula."""
+    x, y = Q, t * Q[::-1]
+
+    def loss(a, b):
+        a, b = a[..., None], b[..., None]
+        w1 = np.abs(np.sort(a * x) - np.sort(y)).mean(-1) + np.abs(np.sort(b * y) - np.sort(x)).mean(-1)
+        cyc = np.abs(b * a * x - x).mean(-1) + np.abs(a * b * y - y).mean(-1)
+        idt = np.abs(a * y - y).mean(-1) + np.abs(b * x - x).mean(-1)
+        return w1 + lam * cyc + mu * idt
+
+    a0, p0, half_a, half_p = 0.0, 0.0, 7.0, 3.0
+    for _ in range(16):
+        a, p = np.meshgrid(np.linspace(a0 - half_a, a0 + half_a, 41), np.linspace(p0 - half_p, p0 + half_p, 41))
+        a = np.where(a == 0, 1e-9, a)
+        values = loss(a, p / a)
+        i = np.unravel_index(np.argmin(values), values.shape)
+        a0, p0, half_a, half_p = a[i], p[i], half_a / 2.5, half_p / 2.5
+    return float(a0)
+
+
+def test_identity_gain_accepts_the_formula_and_a_brute_force():
+    assert check_identity_gain(identity_gain, quiet=True)
+    assert check_identity_gain(gain_by_brute_force, quiet=True)
+
+
+def test_the_brute_force_can_tell_the_answer_from_the_kinks():
+    assert abs(gain_by_brute_force(2.0, 0.8) - np.sqrt(2)) < 1e-3  # neither t = 2 nor 1
+    assert abs(gain_by_brute_force(2.0, 0.5) - 2.0) < 1e-3
+    assert abs(gain_by_brute_force(0.5, 2.0) - 1.0) < 1e-3
+
+
+def _argmin(loss, t):
+    a = np.linspace(min(1, t), max(1, t), 100_001)
+    return a[np.argmin(loss(a))]
+
+
+@pytest.mark.parametrize("wrong,word", [
+    (lambda t, mu: t if mu < 1 else 1.0, "not linear in a"),  # bang-bang: L1 terms, so a kink
+    (lambda t, mu: t, "pulls the minimiser off"),  # the right translator, whatever mu
+    (lambda t, mu: 1.0, "only from some weight on"),  # never translate
+    (lambda t, mu: 1 / identity_gain(t, mu), "F's gain"),
+    (lambda t, mu: np.sqrt((t - mu) / (mu * t - 1)), "end of"),  # the stationary point, unclipped
+    (lambda t, mu: math.sqrt((t - mu) / (mu * t - 1)), "end of"),
+    (lambda t, mu: np.sqrt(r) if (r := (t - mu) / (mu * t - 1)) > 0 else t, "outside the interval"),
+    (lambda t, mu: _argmin(lambda a: abs(a - t) + mu * abs(a - 1) * (t + 1 / a), t), "adversarial term of its own"),
+    (lambda t, mu: _argmin(lambda a: abs(a - t) * (1 + 1 / a) + mu * t * abs(a - 1), t), "both translators"),
+    (lambda t, mu: _argmin(lambda a: abs(a - t) * (1 + 1 / a) + mu * abs(a - 1) * (1 + 1 / a), t),
+     "standard deviation t"),
+    (lambda t, mu: (t + mu) / (1 + mu), "expected"),
+])
+def test_identity_gain_rejects(wrong, word):
+    with np.errstate(invalid="ignore"):
+        r = check_identity_gain(wrong, quiet=True)
+    assert not r and word in r.message, r.message
+
+
+def test_identity_gain_rejects_the_shortcut_and_the_starter():
+    from gantools.translation.train import cycle_loss, identity_loss
+
+    def via_gantools(t, mu):
+        x = torch.randn(200, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+        y = t * x.flip(0)
+        best = min(np.linspace(0.1, 6, 60), key=lambda a: float(
+            (torch.sort(a * x).values - torch.sort(y).values).abs().mean()
+            + cycle_loss(lambda v: a * v, lambda v: v / a, x, y)
+            + mu * identity_loss(lambda v: a * v, lambda v: v / a, x, y)))
+        return float(best)
+
+    r = check_identity_gain(via_gantools, quiet=True)
+    assert not r and "cycle_loss" in r.message, r.message
+    with pytest.raises(NotImplementedError):
+        check_identity_gain(starter, quiet=True)
+    with pytest.raises(NotImplementedError):
+        check_identity_gain(None, quiet=True)

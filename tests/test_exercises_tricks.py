@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 import pytest
-from scipy import integrate, stats
+from scipy import integrate, optimize, special, stats
 
 from gantools import games
-from gantools.exercises.tricks import check_ema_lag, check_noisy_jsd, check_smoothed_d_star
+from gantools.exercises.tricks import check_best_noise, check_ema_lag, check_noisy_jsd, check_smoothed_d_star
 
 
 def starter(*args):
@@ -156,3 +156,92 @@ def test_noisy_jsd_rejects_the_shortcut():
     assert not r and "js_divergence" in r.message
     with pytest.raises(NotImplementedError):
         check_noisy_jsd(starter, quiet=True)
+
+
+# -- 12.4 ----------------------------------------------------------------------------------------
+def unit_slope(u):
+    """d/du JSD(N(0, 1) || N(u, 1)) = (u / 2) E[sigmoid(-u^2/2 - u z)] (Stein's lemma)."""
+    mass = integrate.quad(lambda z: special.expit(-u * u / 2 - u * z) * stats.norm.pdf(z), -40, 40,
+                          points=[-u / 2], epsabs=1e-14)[0]
+    return u / 2 * mass
+
+
+U_STAR = optimize.minimize_scalar(lambda u: -u * unit_slope(u), bounds=(0.5, 6), method="bounded",
+                                  options={"xatol": 1e-11}).x
+
+
+def best_noise(theta, s):
+    return math.sqrt(max((theta / U_STAR) ** 2 - s**2, 0.0))
+
+
+def blurred_jsd(theta, width):
+    """JSD(N(0, w^2) || N(theta, w^2)) in nats, by the trapezoid rule on a fine grid of log-densities."""
+    x = np.linspace(min(0.0, theta) - 14 * width, max(0.0, theta) + 14 * width, 6001)
+    lp, lq = stats.norm.logpdf(x, 0.0, width), stats.norm.logpdf(x, theta, width)
+    lm = np.logaddexp(lp, lq) - math.log(2)
+    return 0.5 * integrate.trapezoid(np.exp(lp) * (lp - lm) + np.exp(lq) * (lq - lm), x)
+
+
+def best_noise_by_search(theta, s):
+    """An independent route, with no scaling argument and no Stein's lemma: the JSD's slope in theta by
+    central differences of a brute-force JSD, maximised over sigma in [0, 2 theta] by bounded Brent."""
+    h = 1e-3 * theta
+
+    def slope(sigma):
+        w = math.sqrt(s**2 + sigma**2)
+        return (blurred_jsd(theta + h, w) - blurred_jsd(theta - h, w)) / (2 * h)
+
+    return optimize.minimize_scalar(lambda sig: -slope(sig), bounds=(0.0, 2 * theta), method="bounded",
+                                    options={"xatol": 1e-8 * theta}).x
+
+
+def test_best_noise_accepts_reference_and_search():
+    assert abs(U_STAR - 2.4563) < 1e-4
+    assert check_best_noise(best_noise, quiet=True)
+    assert check_best_noise(best_noise_by_search, quiet=True)
+    # the two routes agree far more closely than the check's tolerance, at a case the check does not use
+    assert abs(best_noise_by_search(7.0, 1.0) - best_noise(7.0, 1.0)) < 1e-5 * 7.0
+
+
+def no_chain_rule(theta, s):  # maximises f'(u), the slope in theta / w, found by search on unit widths
+    u = optimize.minimize_scalar(lambda u: -(blurred_jsd(u + 1e-4, 1.0) - blurred_jsd(u - 1e-4, 1.0)),
+                                 bounds=(0.5, 6), method="bounded", options={"xatol": 1e-9}).x
+    return math.sqrt(max((theta / u) ** 2 - s**2, 0.0))
+
+
+@pytest.mark.parametrize("wrong,word", [
+    (lambda theta, s: theta, "rough rule"),  # section 12.2: "the noise must be about as large as the gap"
+    (lambda theta, s: theta / U_STAR, "best total width"),  # forgets the data's own width
+    (lambda theta, s: max(theta / U_STAR - s, 0.0), "do not subtract"),
+    (no_chain_rule, "the 1/w moves the optimum"),
+    (lambda theta, s: float(np.sqrt((theta / U_STAR) ** 2 - s**2)), "Return 0"),  # nan where s is wide
+    (lambda theta, s: math.sqrt((theta / U_STAR) ** 2 - s**2), "Return 0"),  # raises there
+    (lambda theta, s: 0.5, "not where the slope peaks"),  # the page's sigma
+    (lambda theta, s: best_noise(theta, s) * 1.01, "not where the slope peaks"),
+])
+def test_best_noise_rejects(wrong, word):
+    with np.errstate(invalid="ignore"):
+        r = check_best_noise(wrong, quiet=True)
+    assert not r and word in r.message, r.message
+
+
+def test_best_noise_rejects_the_shortcuts():
+    from gantools.distributions import GaussianMixture
+    from gantools.exercises.tricks import expected_best_noise
+    from gantools.theory import js_divergence
+
+    def via_gantools(theta, s):
+        def slope(sig):
+            w = math.sqrt(s**2 + sig**2)
+            p = GaussianMixture([0.0], [w])
+            return js_divergence(p, GaussianMixture([theta + 1e-3], [w])) - js_divergence(
+                p, GaussianMixture([theta - 1e-3], [w]))
+
+        return optimize.minimize_scalar(lambda sig: -slope(sig), bounds=(0, 2 * theta), method="bounded").x
+
+    r = check_best_noise(via_gantools, quiet=True)
+    assert not r and "js_divergence" in r.message
+    r = check_best_noise(lambda theta, s: expected_best_noise(theta, s), quiet=True)
+    assert not r and "expected_best_noise" in r.message
+    with pytest.raises(NotImplementedError):
+        check_best_noise(starter, quiet=True)

@@ -46,19 +46,25 @@ RIGHT = {
         "    return np.array([1 - a**2 / 2 + 1j * a * root, 1 - a**2 / 2 - 1j * a * root])",
     "def r1_rate(gamma):\n    # YOUR CODE HERE\n    raise NotImplementedError":
         "def r1_rate(gamma):\n    return gamma / 2 if gamma <= 1 else 0.5 / (gamma + np.sqrt(gamma**2 - 1))",
+    "def alternating_band(eta, sigma, u0, v0):\n    # YOUR CODE HERE\n    raise NotImplementedError":
+        "def alternating_band(eta, sigma, u0, v0):\n"
+        "    a, q = eta * sigma, u0**2 + v0**2 - eta * sigma * u0 * v0\n"
+        "    return np.sqrt(q / (1 + a / 2)), np.sqrt(q / (1 - a / 2))",
 }
-STARTER_51, STARTER_52, STARTER_53 = RIGHT
+STARTER_51, STARTER_52, STARTER_53, STARTER_54 = RIGHT
 CHECK_51, CHECK_52, CHECK_53 = (f"assert {c}" for c in ("check_extragradient_step(eta_best)",
                                                       "check_alternating_eigenvalues(alternating_eigenvalues)",
                                                       "check_r1_rate(r1_rate)"))
+EXERCISES = ("5.1", "5.2", "5.3", "5.4")
 
 
 def student_exercises():
     """Chapter 5's student edition (with its metadata), without the body: title, header, then
-    the Exercises section with an import of NumPy."""
+    the Exercises section with the imports it needs from the body (NumPy, and the simulation
+    that exercise 5.4's run cell measures with)."""
     nb = student_notebook(nbformat.read(CHAPTER5, as_version=4))
     start = next(i for i, c in enumerate(nb.cells) if "from gantools.exercises import" in c.source)
-    nb.cells = nb.cells[:2] + [nbformat.v4.new_code_cell("import numpy as np")] + nb.cells[start:]
+    nb.cells = nb.cells[:2] + [nbformat.v4.new_code_cell("import numpy as np\n\nfrom gantools.games import simulate")] + nb.cells[start:]
     for c in nb.cells:
         c.pop("id", None)
     nb.nbformat_minor = 4
@@ -142,13 +148,13 @@ def batch(tmp_path_factory):
 
 def statuses(batch, name):
     table = batch[0]
-    return [table[(name, e)]["status"] for e in ("5.1", "5.2", "5.3")]
+    return [table[(name, e)]["status"] for e in EXERCISES]
 
 
 def test_the_issues_tampered_submission(batch):
     """No assert → still fail; a shadowed check → tampered (never pass); a deleted check cell →
     still graded by the book's check; the renamed file is recognised as chapter 5."""
-    assert statuses(batch, "alice_ch5.ipynb") == [FAIL, TAMPERED, PASS]
+    assert statuses(batch, "alice_ch5.ipynb") == [FAIL, TAMPERED, PASS, NOT_ATTEMPTED]
     table = batch[0]
     assert table[("alice_ch5.ipynb", "5.1")]["message"].startswith("FAIL: At η = 1/σ")
     assert "edited" in table[("alice_ch5.ipynb", "5.1")]["message"]
@@ -159,32 +165,32 @@ def test_the_issues_tampered_submission(batch):
 
 
 def test_the_chapter_comes_from_the_heading_without_metadata(batch):
-    assert statuses(batch, "bob final (2).ipynb") == [PASS, PASS, PASS]
+    assert statuses(batch, "bob final (2).ipynb") == [PASS] * 4
 
 
 def test_monkeypatching_the_checks_is_tampering(batch):
-    assert statuses(batch, "carol.ipynb") == [TAMPERED] * 3
+    assert statuses(batch, "carol.ipynb") == [TAMPERED] * 4
     assert "gantools.exercises.common.close was changed" in batch[0][("carol.ipynb", "5.1")]["message"]
     # Patching after 5.2 leaves 5.1 and 5.2 graded: the probe runs where each exercise ends.
-    assert statuses(batch, "dan.ipynb") == [PASS, PASS, TAMPERED]
+    assert statuses(batch, "dan.ipynb") == [PASS, PASS, TAMPERED, TAMPERED]
     assert "gantools.exercises.check_r1_rate was changed" in batch[0][("dan.ipynb", "5.3")]["message"]
 
 
 def test_not_attempted_and_errors(batch):
-    assert statuses(batch, "erin.ipynb") == [NOT_ATTEMPTED, ERROR, NOT_ATTEMPTED]
+    assert statuses(batch, "erin.ipynb") == [NOT_ATTEMPTED, ERROR, NOT_ATTEMPTED, NOT_ATTEMPTED]
     message = batch[0][("erin.ipynb", "5.2")]["message"]
     assert "raised ZeroDivisionError" in message and "The book's check said: FAIL" in message
 
 
 def test_a_hang_is_a_timeout_and_grading_goes_on(batch):
-    assert statuses(batch, "frank.ipynb") == [PASS, TIMEOUT, PASS]
+    assert statuses(batch, "frank.ipynb") == [PASS, TIMEOUT, PASS, PASS]
     assert f"ran longer than {TIMEOUT_S} s" in batch[0][("frank.ipynb", "5.2")]["message"]
-    assert statuses(batch, "gina.ipynb") == [PASS, TIMEOUT, TIMEOUT]
+    assert statuses(batch, "gina.ipynb") == [PASS, TIMEOUT, TIMEOUT, TIMEOUT]
     assert "did not stop when interrupted" in batch[0][("gina.ipynb", "5.3")]["message"]
 
 
 def test_a_dead_kernel_is_reported_and_the_batch_goes_on(batch):
-    assert statuses(batch, "hugo.ipynb") == [PASS, DIED, DIED]
+    assert statuses(batch, "hugo.ipynb") == [PASS, DIED, DIED, DIED]
     assert "kernel died" in batch[0][("hugo.ipynb", "5.2")]["message"]
 
 
@@ -192,11 +198,11 @@ def test_csv_has_a_row_per_exercise_and_a_total_per_student(batch):
     _, _, _, _, rows = batch
     assert list(rows[0]) == ["file", "exercise", "check", "status", "message"]
     names = sorted(submissions())
-    assert [r["file"] for r in rows] == [n for n in names for _ in range(4)]
-    assert [r["exercise"] for r in rows] == ["5.1", "5.2", "5.3", "total"] * len(names)
+    assert [r["file"] for r in rows] == [n for n in names for _ in range(5)]
+    assert [r["exercise"] for r in rows] == [*EXERCISES, "total"] * len(names)
     total = batch[0][("alice_ch5.ipynb", "total")]
-    assert total["status"] == "1/3" and total["message"] == "1 pass, 1 fail, 1 tampered"
-    assert batch[0][("bob final (2).ipynb", "total")]["status"] == "3/3"
+    assert total["status"] == "1/4" and total["message"] == "1 pass, 1 fail, 1 not attempted, 1 tampered"
+    assert batch[0][("bob final (2).ipynb", "total")]["status"] == "4/4"
 
 
 def test_exit_status_progress_bar_and_tables(batch):
@@ -220,13 +226,13 @@ def test_grade_returns_results_with_the_public_fields(tmp_path):
     nbformat.write(answered(student_exercises(), STARTER_51, STARTER_52), path)
     results = grade(path, timeout=60, quiet=True)
     assert [(r.exercise, r.status, r.passed) for r in results] == [
-        ("5.1", PASS, True), ("5.2", PASS, True), ("5.3", NOT_ATTEMPTED, False)]
+        ("5.1", PASS, True), ("5.2", PASS, True), ("5.3", NOT_ATTEMPTED, False), ("5.4", NOT_ATTEMPTED, False)]
     assert results[0].message.startswith("PASS: η = 1/(√2 σ)")
     assert results[2].message.startswith("NOT ATTEMPTED")
     r = subprocess.run([sys.executable, "-m", "gantools", "grade", str(path), "--no-progress"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr  # all ran, none failed (not attempted is not a failure)
-    assert r.stdout.strip().splitlines()[-1] == "2/3 exercises pass (2 pass, 1 not attempted)"
+    assert r.stdout.strip().splitlines()[-1] == "2/4 exercises pass (2 pass, 2 not attempted)"
 
 
 def test_a_gantools_package_beside_the_notebook_is_tampering(tmp_path):
@@ -250,7 +256,7 @@ def test_a_gantools_package_beside_the_notebook_is_tampering(tmp_path):
 def test_the_book_chapter_passes_every_exercise():
     """The reference notebook, body and all: every check passes where the book runs it."""
     results = grade(CHAPTER5, timeout=300, quiet=True)
-    assert [(r.exercise, r.status) for r in results] == [("5.1", PASS), ("5.2", PASS), ("5.3", PASS)], results
+    assert [(r.exercise, r.status) for r in results] == [(e, PASS) for e in EXERCISES], results
 
 
 # -- bad input: one line, exit 2, nothing runs ----------------------------------------------------

@@ -9,6 +9,10 @@
   within-class variance that the noise z explains.
 - :func:`check_acgan_losses`: a student's ``acgan_losses(...)``, AC-GAN's two losses as in
   Odena et al. (2017), compared with the trainer's objectives.
+- :func:`check_ignored_limit`: a student's ``v_ignored_limit(prior)``, the value V(D*, G) of
+  the conditional game when the classes do not overlap and the generator ignores its label,
+  as a function of the label distribution (a prediction; section 11.1's quadrature measures it
+  after the check).
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from scipy.special import logsumexp, softmax
 from .common import Result, check_number, report, to_array, to_float
 from .common import run_answer as _run
 
-__all__ = ["check_label_mismatch_value", "check_posterior_weights", "check_z_share", "check_acgan_losses"]
+__all__ = ["check_label_mismatch_value", "check_posterior_weights", "check_z_share", "check_acgan_losses",
+           "check_ignored_limit"]
 
 
 # -- 11.1 ----------------------------------------------------------------------------------------
@@ -241,3 +246,90 @@ def check_acgan_losses(acgan_losses, quiet: bool = False) -> Result:
     return report(True, "Both players add the class cross-entropy on the generated images: D learns to call them "
                   "class y, and G learns to make that easy. Nothing ties D's classifier on fakes to what a digit "
                   "looks like: that is the door to the private code of section 11.4.", "", quiet)
+
+
+# -- 11.5 ----------------------------------------------------------------------------------------
+IGNORED_REFERENCES = ("gantools.conditional.value", "gantools.conditional.optimal_discriminator",
+                      "gantools.conditional.expected_jsd", "gantools.conditional.joint_jsd",
+                      "gantools.theory.js_divergence", "gantools.theory.value_function",
+                      "gantools.theory.expectation", "gantools.exercises.conditional.ignored_limit_truth")
+# Label distributions, most of them never used on the page (which runs (0.5, 0.3, 0.2) and ten equal classes).
+# The first has no coincidences among the wrong answers below (at (0.5, 0.5) two of them are 0).
+_IGNORED_PRIORS = ((0.7, 0.2, 0.1), (0.5, 0.5), (0.5, 0.3, 0.2), (0.9, 0.1), (0.05, 0.15, 0.3, 0.5), (0.1,) * 10,
+                   (0.02, 0.08, 0.1, 0.2, 0.25, 0.35))
+
+
+def ignored_limit_truth(prior) -> float:
+    """V(D*, G) in nats for K non-overlapping classes with label probabilities ``prior`` (K,)
+    against a generator that draws every class from the marginal p(x) and its labels from the
+    prior: on class y's region D*(x, y) = 1 / (1 + pi_y) and elsewhere 0, so
+    V = sum_y pi_y [pi_y log pi_y - (1 + pi_y) log(1 + pi_y)]."""
+    p = np.asarray(prior, dtype=float)
+    return float(np.sum(p * (p * np.log(p) - (1 + p) * np.log1p(p))))
+
+
+def _wrong_limits(p: np.ndarray) -> tuple[tuple[float, str], ...]:
+    right = ignored_limit_truth(p)
+    k = len(p)
+    return (
+        (-math.log(4), "-log 4 is what a discriminator that ignores y sees (section 11.1): the marginals are equal. "
+                       "D* reads the pair (x, y), and a generated x carries a label that belongs to another class's "
+                       "region with probability 1 - pi_y"),
+        (0.0, "V = 0 would need D* = 1 on every real pair and 0 on every generated one, as for disjoint supports in "
+              "chapter 3; but the joints overlap: a generated pair with label y lands in class y's own region with "
+              "probability pi_y, where D*(x, y) = 1 / (1 + pi_y), not 1"),
+        ((right + math.log(4)) / 2, "that is E_y JSD(p_data(.|y) || p(.)); the question asks for the value, "
+                                    "V(D*, G) = 2 E_y JSD - log 4"),
+        (float(-np.sum(p * np.log1p(p))), "you kept the real pairs' term only: the generated pairs with label y "
+                                          "whose x lands in class y's region (probability pi_y) add "
+                                          "pi_y log(1 - D*) = pi_y log(pi_y / (1 + pi_y))"),
+        (float(-np.sum(p * (1 + p) * np.log1p(p))), "on class y's region 1 - D*(x, y) = pi_y / (1 + pi_y), not "
+                                                    "1 / (1 + pi_y): the generated pairs' log(1 - D*) has a "
+                                                    "pi_y log pi_y in it"),
+        (float(np.sum(p * (p * np.log(p) + (1 + p) * np.log1p(p)))), "a sign: log D* = log(1 / (1 + pi_y)) = "
+                                                                      "-log(1 + pi_y) on class y's region"),
+        (float(-2 * np.sum(p * np.log(p)) - math.log(4)), "KL(p(.|y) || p) = -log pi_y sums to the mutual "
+                                                          "information H(y); the value function gives the "
+                                                          "Jensen-Shannon divergence, through the mixture "
+                                                          "m = (p(.|y) + p) / 2"),
+        (ignored_limit_truth(np.full(k, 1 / k)), "your value depends only on the number of classes; with unequal "
+                                                 "label probabilities each class y has its own D* = 1 / (1 + pi_y) "
+                                                 "and weight pi_y"),
+    )
+
+
+def check_ignored_limit(v_ignored_limit, quiet: bool = False) -> Result:
+    """Exercise 11.5: ``v_ignored_limit(prior)`` returns V(D*, G) (nats) for K classes whose
+    supports do not overlap, label probabilities ``prior`` (an array of K positive numbers
+    summing to 1), and a generator that draws labels from the prior but every class from the
+    data's marginal p(x), against the optimal conditional discriminator:
+    sum_y pi_y [pi_y log pi_y - (1 + pi_y) log(1 + pi_y)]. Checked on seven label distributions
+    (two to ten classes, most never on the page), absolute tolerance 1e-6 (a quadrature with
+    far-apart classes passes); may not call gantools' quadrature (``conditional.value``,
+    ``optimal_discriminator``, ``expected_jsd``, ``joint_jsd``, ``theory.js_divergence``,
+    ``theory.expectation``) or this module's ``ignored_limit_truth``."""
+    got_values = []
+    for prior in _IGNORED_PRIORS:
+        p = np.array(prior, dtype=float)
+        shown = "(" + ", ".join(f"{a:g}" for a in prior[:6]) + (", ..." if len(prior) > 6 else "") + ")"
+        value, err = _run(v_ignored_limit, "v_ignored_limit", p.copy(), forbid=IGNORED_REFERENCES)
+        if err:
+            return report(False, "", f"For the prior {shown}: {err}", quiet)
+        got, expected = to_float(value), ignored_limit_truth(p)
+        if got is None or not math.isfinite(got):
+            return report(False, "", f"For the prior {shown}: return one finite number (nats), got {value!r}.", quiet)
+        got_values.append(got)
+        if abs(got - expected) <= 1e-6:
+            continue
+        hits = [why for wrong, why in _wrong_limits(p) if abs(got - wrong) <= 1e-6 and abs(wrong - expected) > 1e-6]
+        if len(hits) == 1:  # a hint only where it is unambiguous
+            return report(False, "", f"For the prior {shown}: {hits[0]}.", quiet)
+        if len(set(np.round(got_values, 9))) == 1 and len(got_values) > 1:
+            return report(False, "", f"For the prior {shown} you returned {got:.6g} again, expected {expected:.6g}: "
+                                     "the value depends on the label distribution.", quiet)
+        return report(False, "", f"For the prior {shown} you returned {got:.6g}, expected {expected:.6g}. Write "
+                                 "D*(x, y) = p(x|y) / (p(x|y) + p(x)) on each class's region, where "
+                                 "p(x) = pi_y p(x|y), and add up the real and the generated pairs' terms.", quiet)
+    return report(True, "V(D*, G) = sum_y pi_y [pi_y log pi_y - (1 + pi_y) log(1 + pi_y)]: on class y's region "
+                  "D*(x, y) = 1 / (1 + pi_y), and a generated pair whose label belongs to another region gets "
+                  "D* = 0. Now run the next cell to measure it.", "", quiet)

@@ -3,6 +3,8 @@
 - :func:`check_extragradient_step`: the step size that makes extragradient fastest for σ = 2.
 - :func:`check_alternating_eigenvalues`: a student's ``alternating_eigenvalues(eta, sigma)``.
 - :func:`check_r1_rate`: a student's closed form ``r1_rate(gamma)`` of the R1 Dirac-GAN's convergence rate.
+- :func:`check_alternating_band`: a student's ``alternating_band(eta, sigma, u0, v0)``, the smallest and largest
+  distance to the equilibrium on alternating GDA's orbit, predicted before the chapter measures it.
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ import math
 
 import numpy as np
 
-from ..games import DiracGAN, update_matrix
-from .common import Result, call, check_number, not_attempted, report, to_float
+from ..games import DiracGAN, simulate, update_matrix
+from .common import Result, call, check_number, not_attempted, report, run_answer, to_array, to_float
 
-__all__ = ["check_extragradient_step", "check_alternating_eigenvalues", "check_r1_rate"]
+__all__ = ["check_extragradient_step", "check_alternating_eigenvalues", "check_r1_rate", "check_alternating_band"]
 
 
 def check_extragradient_step(answer, sigma: float = 2.0, quiet: bool = False) -> Result:
@@ -130,3 +132,101 @@ def check_r1_rate(r1_rate, quiet: bool = False) -> Result:
     return report(True, "r(γ) = γ/2 for γ ≤ 1 and (γ - √(γ² - 1))/2 beyond: it grows until critical damping, "
                   "γ = 2 f'(0) = 1, where the eigenvalues meet at -1/2, and then falls back towards 0 like 1/(4γ). "
                   "A larger γ is not always faster.", "", quiet)
+
+
+# -- 5.4 -----------------------------------------------------------------------------------
+# A prediction made before the run: the answer may not iterate the game with gantools' routines.
+BAND_REFERENCES = ("gantools.games.simulate", "gantools.games.update_matrix", "gantools.games.spectral_radius",
+                   "gantools.tricks.theory.eigen_radius", "gantools.tricks.theory.ema_iterates")
+# (eta, sigma, u0, v0) with 0 < eta sigma < 2, none of them the chapter's: both signs of u0 v0, a start on each
+# axis of the orbit (u0 = v0, u0 = -v0), one on a coordinate axis, tiny and nearly unstable steps.
+_BAND_CASES = ((0.25, 2.0, 0.6, 0.8), (1.1, 1.5, -0.4, 1.3), (0.02, 3.0, 2.0, 0.5), (0.9, 2.1, 1.0, 0.0),
+               (0.7, 1.0, -1.5, -1.5), (0.4, 0.5, 0.3, -0.3), (1.9, 1.0, 0.2, 0.1))
+
+
+def _band(a: float, q: float) -> np.ndarray:
+    """(min, max) of ‖(u, v)‖ on the ellipse u² + v² - a uv = q, 0 < a < 2: in p, q' = (u ± v)/√2
+    it reads (1 - a/2) p² + (1 + a/2) q'² = q."""
+    with np.errstate(invalid="ignore"):  # NaN (never close) for the wrong answers' a ≥ 2
+        return np.sqrt([q / (1 + a / 2), q / (1 - a / 2)])
+
+
+def _near(x: np.ndarray, y: np.ndarray) -> bool:
+    """Both entries agree to a relative 1e-6 (False when y holds NaN)."""
+    return bool(np.all(np.abs(x - y) <= 1e-6 * np.abs(y)))
+
+
+def _page_band() -> np.ndarray:
+    """The band section 5.1 measures (and prints to 4 decimals): alternating GDA on its 2×2 game,
+    η = 0.3, 400 steps from u = (1, 0), v = (0, 1)."""
+    A = np.array([[1.0, 0.5], [0.0, 0.6]])
+    U, V = simulate(A, 0.3, "alternating", 400, np.array([1.0, 0.0]), np.array([0.0, 1.0]))
+    r = np.sqrt(np.sum(U**2, axis=1) + np.sum(V**2, axis=1))
+    return np.array([r.min(), r.max()])
+
+
+def alternating_band_reference(eta: float, sigma: float, u0: float, v0: float) -> np.ndarray:
+    """(r_min, r_max): the smallest and largest ‖(u_t, v_t)‖ on the orbit of alternating GDA on uσv
+    from (u0, v0), 0 < ησ < 2. One step (u first, then v with the new u) conserves
+    Q = u² + v² - ησ uv, so the orbit lies on the ellipse Q = Q(u0, v0), whose axes lie along
+    u = ±v: r_min = √(Q/(1 + ησ/2)), r_max = √(Q/(1 - ησ/2))."""
+    a = eta * sigma
+    return _band(a, u0 * u0 + v0 * v0 - a * u0 * v0)
+
+
+def check_alternating_band(alternating_band, quiet: bool = False) -> Result:
+    """Exercise 5.4: ``alternating_band(eta, sigma, u0, v0)`` returns (r_min, r_max), the smallest and
+    largest distance ‖(u, v)‖ to the equilibrium on the closed orbit of alternating GDA on the scalar
+    game uσv started at (u0, v0), for 0 < ησ < 2: √(Q/(1 + ησ/2)) and √(Q/(1 - ησ/2)) with the
+    conserved Q = u0² + v0² - ησ u0 v0. Checked at seven (η, σ, u0, v0) that the chapter never uses, to a
+    relative 1e-6 (a long simulation of the iterates measures the same band, as the chapter's run
+    cell shows); may not call gantools' ``simulate``, ``update_matrix``, ``spectral_radius`` or the
+    EMA routines of ``gantools.tricks.theory``."""
+    seen: list[tuple[np.ndarray, np.ndarray]] = []
+    for eta, sigma, u0, v0 in _BAND_CASES:
+        case = f"At η = {eta}, σ = {sigma} (ησ = {eta * sigma:g}) from (u0, v0) = ({u0}, {v0})"
+        value, err = run_answer(alternating_band, "alternating_band", eta, sigma, u0, v0, forbid=BAND_REFERENCES)
+        if err:
+            return report(False, "", f"{case}: {err}", quiet)
+        got = to_array(value)
+        if got is None or got.size != 2 or not np.all(np.isfinite(got)):
+            return report(False, "", f"{case}: return the pair (r_min, r_max) of two finite numbers, got "
+                                     f"{value!r}.", quiet)
+        got = got.ravel()
+        a, r0 = eta * sigma, math.hypot(u0, v0)
+        expected = alternating_band_reference(eta, sigma, u0, v0)
+        if _near(got, expected):
+            seen.append((got, expected))
+            continue
+        wrong = (
+            (np.array([r0, r0]), "|λ| = 1 does not make ‖x_t‖ constant: the step matrix is not orthogonal "
+                                 "(its eigenvectors are not perpendicular), so the orbit is not a circle. Look for "
+                                 "the quadratic form Q(u, v) that one step leaves unchanged"),
+            (_band(a, u0 * u0 + v0 * v0 + a * u0 * v0), "that is the mirror-image orbit, with the wrong sign of "
+                                                        "the cross term uv: here u moves first and v sees the new "
+                                                        "u. Do one step by hand and compare Q before and after"),
+            (_band(2 * a, u0 * u0 + v0 * v0 - a * u0 * v0),
+             "a factor 1/2 is missing: with p, q = (u ± v)/√2 the cross term a·uv is (a/2)(p² - q²)"),
+            (_band(a, r0 * r0), "the band scales with the value of the conserved form at the start, which "
+                                "includes the cross term of (u0, v0), not with ‖x_0‖² alone"),
+            (expected[::-1], "the order: return (r_min, r_max), smallest first"),
+        )
+        for w, why in wrong:
+            if _near(got, w):
+                return report(False, "", f"{case} you returned {np.round(got, 6)}, expected "
+                                         f"{np.round(expected, 6)}: {why}.", quiet)
+        page = _page_band()
+        if np.all(np.abs(got - page) <= 1e-4 * page):
+            return report(False, "", f"{case} you returned {np.round(got, 4)}, the band section 5.1 measured on its "
+                                     "2×2 game at η = 0.3: one measurement, not the prediction. The band depends "
+                                     "on η, σ and the start; derive it as a function of them.", quiet)
+        if any(_near(got, g) and not _near(expected, e) for g, e in seen):
+            return report(False, "", f"{case} you returned the same band as for an earlier case, but the band "
+                                     "depends on η, σ and the start.", quiet)
+        return report(False, "", f"{case} you returned {np.round(got, 6)}, expected {np.round(expected, 6)}. "
+                                 "Find the quadratic form Q(u, v) that one alternating step conserves; the orbit "
+                                 "is the ellipse Q = Q(u0, v0), and its nearest and farthest points lie on its "
+                                 "axes.", quiet)
+    return report(True, "The orbit is the ellipse u² + v² - ησ uv = Q(u0, v0), stretched along u = v: r_min = "
+                  "√(Q/(1 + ησ/2)), r_max = √(Q/(1 - ησ/2)). The ratio √((2 + ησ)/(2 - ησ)) grows without bound as "
+                  "ησ → 2. Now run the next cell and compare with the measurement.", "", quiet)

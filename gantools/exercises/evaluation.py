@@ -7,6 +7,8 @@
   k = 4 of 10 classes.
 - :func:`check_is_half_unsure`: a student's ``is_mixture(f, K)``, the Inception Score when a fraction
   f of the images are confident (evenly over K classes) and the others get a uniform p(y|x).
+- :func:`check_fd_bias_spread`: a student's ``fd_bias(n, d, s1, s2)``, the leading-order bias of
+  FD between n samples of N(0, s1² I_d) and n of N(0, s2² I_d).
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ import numpy as np
 from scipy import linalg
 
 from ..metrics import frechet_distance as _reference_fd
-from .common import Result, call, check_number, not_attempted, report
+from .common import Result, call, check_number, not_attempted, report, to_float
 
-__all__ = ["check_fd_1d", "check_frechet_distance", "check_is_k_classes", "check_is_half_unsure"]
+__all__ = ["check_fd_1d", "check_frechet_distance", "check_is_k_classes", "check_is_half_unsure",
+           "check_fd_bias_spread"]
 
 
 def check_fd_1d(answer, quiet: bool = False) -> Result:
@@ -177,3 +180,82 @@ def check_is_half_unsure(is_mixture, quiet: bool = False) -> Result:
     return report(True, "IS = K^f: p(y) stays uniform, a confident image has KL = log K and an unsure one 0, and the "
                   "score takes exp of their average, a geometric mean. Half unsure over 10 classes scores sqrt(10) ≈ "
                   "3.162, not 5.5: a fraction of bad images costs a lot.", "", quiet)
+
+
+# -- 10.5 ----------------------------------------------------------------------------------------
+# (n, d, s1, s2): samples per set, dimension, the data's and the generator's standard deviations.
+_SPREAD_CASES = ((1000, 8, 1.0, 0.4), (2000, 3, 2.0, 0.5), (500, 16, 0.7, 0.7), (1000, 1, 1.0, 3.0),
+                 (5000, 24, 1.0, 1.5), (300, 2, 0.1, 0.05))
+SPREAD_TOL = 0.02  # relative: n versus n - 1 in a denominator, and a simulation's noise, pass
+
+
+def spread_bias(n: int, d: int, s1: float, s2: float) -> float:
+    """E FD(n samples of N(0, s1² I_d), n of N(0, s2² I_d)) - d (s1 - s2)², to leading order in 1/n:
+    the mean term's d (s1² + s2²) / n plus the trace term's s1 s2 d (d + 1) / (2 (n - 1))."""
+    return d * (s1**2 + s2**2) / n + s1 * s2 * d * (d + 1) / (2 * (n - 1))
+
+
+def _wrong_spread_biases(n, d, s1, s2) -> tuple[tuple[float, str], ...]:
+    """Plausible wrong answers, each with the reason it is wrong."""
+    mean, pairs = d * (s1**2 + s2**2) / n, d * (d + 1) / (2 * (n - 1))
+    page = 2 * d / n + pairs  # section 10.2's formula for N(0, I_d) against itself
+    return (
+        (mean + s1 * s2 * pairs + d * (s1 - s2) ** 2,
+         "that is the expected FD itself; the question asks for its bias, E FD minus the true FD d (s1 - s2)²"),
+        (page, "that is section 10.2's formula for two samples of N(0, I_d); here the spreads are s1 and s2, and "
+               "the bias scales with them"),
+        ((s1**2 + s2**2) / 2 * page,
+         "the mean term's bias is d (s1² + s2²) / n, but the trace term's is not the average variance times section "
+         "10.2's: expanding the square root around the true covariances gives the product s1 s2, not (s1² + s2²) / 2"),
+        (s1 * s2 * page, "the mean term: m1_hat - m2_hat has covariance (s1² + s2²) I / n, so E ||m1_hat - m2_hat||² "
+                         "= d (s1² + s2²) / n, not 2 d s1 s2 / n"),
+        (s1 * s2 * pairs, "the sample means differ too: add the mean term's E ||m1_hat - m2_hat||²"),
+        (mean, "that is the mean term alone: the trace term is biased too, and its bias grows like d²"),
+        (mean - s1 * s2 * pairs,
+         "the trace term's bias is positive: the square root is concave, so the expected Tr (S1_hat^(1/2) S2_hat "
+         "S1_hat^(1/2))^(1/2) falls below its value at the true covariances, and the trace term, which subtracts "
+         "twice it, rises"),
+        (mean + s1 * s2 * d * d / (2 * (n - 1)),
+         "a diagonal entry of a sample covariance has twice the variance of an off-diagonal one (2 lambda² / (n - 1) "
+         "against lambda² / (n - 1)): summed over all entries that gives d (d + 1) / 2, not d² / 2"),
+        (mean + s1 * s2 * d / (n - 1),
+         "the dimensions are not independent problems: the off-diagonal entries of the sample covariances are "
+         "estimated too, and their d (d - 1) pairs make the bias grow like d², not like d"),
+        (mean + 2 * s1 * s2 * pairs,
+         "the trace term's bias is a factor 2 too large: the second-order term of sqrt(1 + x) is -x²/8"),
+    )
+
+
+def check_fd_bias_spread(fd_bias, quiet: bool = False) -> Result:
+    """Exercise 10.5: ``fd_bias(n, d, s1, s2)`` returns, to leading order in 1/n, the bias
+    E FD - d (s1 - s2)² of the FD between n samples of N(0, s1² I_d) and n of N(0, s2² I_d):
+    d (s1² + s2²) / n + s1 s2 d (d + 1) / (2 (n - 1)). Section 10.2 prints only s1 = s2 = 1.
+    Checked at six (n, d, s1, s2), n >= 300, to a relative tolerance of 2% (n or n - 1 in the
+    denominators and a careful simulation both pass); may not call an FD implementation, so a
+    simulation with gantools' ``fid_from_features`` is not an answer."""
+    if fd_bias is None:
+        not_attempted("fd_bias")
+    for n, d, s1, s2 in _SPREAD_CASES:
+        where = f"For n = {n}, d = {d}, s1 = {s1}, s2 = {s2}"
+        try:
+            value, err = call(fd_bias, n, d, s1, s2, forbid=FD_REFERENCES)
+        except NotImplementedError:
+            not_attempted("fd_bias")
+        if err:
+            return report(False, "", f"{where}: {err}", quiet)
+        got, expected = to_float(value), spread_bias(n, d, s1, s2)
+        if got is None or not math.isfinite(got):
+            return report(False, "", f"{where}: return one finite number, got {value!r}.", quiet)
+        if abs(got - expected) <= SPREAD_TOL * expected:
+            continue
+        for wrong, why in _wrong_spread_biases(n, d, s1, s2):
+            if abs(got - wrong) <= SPREAD_TOL * abs(wrong) and abs(wrong - expected) > SPREAD_TOL * expected:
+                return report(False, "", f"{where} you returned {got:.6g}: {why}.", quiet)
+        return report(False, "", f"{where} you returned {got:.6g}, expected {expected:.6g} (within 2%). Split FD into "
+                                 "the mean term and the trace term; write S_hat = s² (I + A) and expand the trace "
+                                 "term to second order in A1 and A2, whose entries have the variances of section "
+                                 "10.2.", quiet)
+    return report(True, "Bias = d (s1² + s2²) / n + s1 s2 d (d + 1) / (2 (n - 1)): the mean term's bias grows with the "
+                  "variances, but the trace term's, the one that grows like d², with the product s1 s2. A generator "
+                  "narrower than the data gets less bias than the data against itself, so subtracting the "
+                  "real-vs-real floor over-corrects it.", "", quiet)

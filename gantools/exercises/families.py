@@ -6,6 +6,8 @@
   DDIM update from a network that predicts v = sqrt(a) eps - sqrt(1 - a) x0 instead of eps.
 - :func:`check_one_step_std`: a student's ``one_step_std(s, a)``, the std of one-NFE DDIM's
   output for data N(0, s^2) with the exact noise predictor.
+- :func:`check_loss_floor`: a student's ``loss_floor(s, abar)``, the smallest value DDPM's
+  noise-prediction loss can reach on data N(0, s^2) (the best network's loss).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import torch
 from .common import Result, report, to_float
 from .common import run_answer as _run
 
-__all__ = ["check_elbo_gap", "check_ddim_step_v", "check_one_step_std"]
+__all__ = ["check_elbo_gap", "check_ddim_step_v", "check_one_step_std", "check_loss_floor"]
 
 
 def _close(got, expected, tol):
@@ -154,3 +156,85 @@ def check_one_step_std(one_step_std, quiet: bool = False) -> Result:
     return report(True, "With one evaluation DDIM returns E[x_0 | x_T]: for T = 1,000 its std is under 1% of the data's."
                   " Every sample sits near the mean; more evaluations are what turn the average into a sample.",
                   "", quiet)
+
+
+# -- 14.4 ----------------------------------------------------------------------------------------
+FLOOR_REFERENCES = ("gantools.families.diffusion.mixture_eps", "gantools.families.mixture_eps",
+                    "gantools.families.diffusion.gaussian_ddim_std",
+                    "gantools.exercises.families.gaussian_loss_floor")
+
+
+def _floor_schedules() -> tuple[tuple[float, np.ndarray], ...]:
+    """(s, abar) cases: DDPM's schedule (the page's) and three it never uses, a short one among
+    them (where counting abar_0 = 1 as a training time shows)."""
+    from ..families.diffusion import linear_alpha_bar
+
+    geometric = np.exp(-np.linspace(0.0, 6.0, 51))  # abar_t = e^(-0.12 t), T = 50
+    return ((0.5, linear_alpha_bar(1000)), (1.0, linear_alpha_bar(1000)), (2.5, linear_alpha_bar(20, 0.05, 0.4)),
+            (0.3, geometric))
+
+
+def gaussian_loss_floor(s: float, abar) -> float:
+    """The truth :func:`check_loss_floor` compares with: the smallest value of
+    E (eps - eps_theta(x_t, t))^2, t uniform in 1..T, for data N(0, s^2) and the schedule
+    ``abar`` = (abar_0 = 1, abar_1, ..., abar_T): the mean over t of
+    Var(eps | x_t) = abar_t s^2 / (abar_t s^2 + 1 - abar_t)."""
+    a = np.asarray(abar, dtype=float)[1:]
+    return float(np.mean(a * s**2 / (a * s**2 + 1 - a)))
+
+
+def check_loss_floor(loss_floor, quiet: bool = False) -> Result:
+    """Exercise 14.4: ``loss_floor(s, abar)``, the loss of the best noise predictor (DDPM's
+    simple loss, t uniform in 1..T) for 1D data N(0, s^2) and a schedule abar_0 = 1, ..., abar_T:
+    mean_t abar_t s^2 / (abar_t s^2 + 1 - abar_t). Checked at four (s, schedule) pairs, three of
+    which the page never uses, to a relative 1e-6. May not call the book's ``mixture_eps`` or
+    ``gaussian_ddim_std`` (one step of the latter, times sqrt(abar), is the per-t floor)."""
+    first = None
+    for s, abar in _floor_schedules():
+        T = len(abar) - 1
+        case = f"s = {s}, T = {T}"
+        value, err = _run(loss_floor, "loss_floor", s, abar.copy(), forbid=FLOOR_REFERENCES)
+        if err:
+            return report(False, "", f"At {case}: {err}", quiet)
+        got, expected = to_float(value), gaussian_loss_floor(s, abar)
+        tol = 1e-6 * expected
+        if _close(got, expected, tol):
+            first = expected if first is None else first
+            continue
+        if got is None:
+            return report(False, "", f"At {case}: return one number (the loss averaged over t); got {value!r}.",
+                          quiet)
+        a = abar[1:]
+        v = a * s**2 + 1 - a  # Var(x_t)
+        mean_a = float(a.mean())
+        why = _first_wrong(got, (
+            (0.0, "even the best network has a positive loss: eps is not a function of x_t (many pairs (x_0, eps) "
+                  "give the same x_t), so what is left is E[Var(eps | x_t)]"),
+            (float(np.mean((1 - a) / v)), "that is E[eps*^2], the part of the noise the best network *can* predict; "
+                                          "the loss is what is left over, E[eps^2] minus that"),
+            (float(np.mean(s**2 * (1 - a) / v)), "that is E[Var(x_0 | x_t)], the floor of a network that predicts x_0;"
+                                                 " the noise is eps = (x_t - sqrt(abar) x_0) / sqrt(1 - abar)"),
+            (float(np.mean(a / v)), "a factor s^2 is missing: Cov(eps, x_t) = sqrt(1 - abar) and Var(x_t) = abar s^2 "
+                                    "+ 1 - abar, so Var(eps | x_t) = 1 - (1 - abar) / (abar s^2 + 1 - abar)"),
+            (mean_a, "that is the floor for unit-variance data (s = 1), the mean of abar_t; the data's variance s^2 "
+                     "changes how much x_t tells about the noise"),
+            (float(np.mean(np.sqrt(a * s**2 / v))), "the loss is a squared error: average the conditional variance "
+                                                    "Var(eps | x_t), not its square root (a standard deviation)"),
+            (float(np.mean(np.append(1.0, a) * s**2 / np.append(s**2, v))),
+             "t is uniform in 1..T: abar_0 = 1 is the clean data, not a training time (leave abar[0] out of the "
+             "average)"),
+            (float(np.sum(a * s**2 / v)), "the loss averages over t (uniform in 1..T); you summed over t"),
+            (mean_a * s**2 / (mean_a * s**2 + 1 - mean_a), "average the per-t floor over t; putting the mean of "
+                                                           "abar into the formula is not the same (it is not linear "
+                                                           "in abar)"),
+        ) + (() if first is None else ((first, "your function returns the same number at different s and "
+                                                   "schedules: the floor depends on both"),)), tol)
+        if why:
+            return report(False, "", f"At {case}: {why}.", quiet)
+        return report(False, "", f"At {case} you returned {value!r}, expected {expected:.8g}. Split the loss of a "
+                                 "network f as E Var(eps | x_t) + E (E[eps | x_t] - f(x_t))^2; for Gaussian data "
+                                 "(eps, x_t) are jointly Gaussian, and Var(eps | x_t) follows from their covariance. "
+                                 "Then average over t = 1..T.", quiet)
+    return report(True, "The best network still pays E[Var(eps | x_t)] = mean over t of abar_t s^2 / (abar_t s^2 + 1 - "
+                  "abar_t): the noise is not a function of the noisy point. For s = 1 that is the mean of abar_t. Run "
+                  "the next cell to measure it, and the floors of the ring and the grid.", "", quiet)

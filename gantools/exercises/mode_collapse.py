@@ -6,6 +6,8 @@
   isotropic Gaussian in ``dim`` dimensions within ``n_std`` standard deviations of its mean.
 - :func:`check_histogram_kl`: KL of the mode histogram of a generator covering m of K modes.
 - :func:`check_grid_best_response`: the generator's best response to a fixed D on a grid.
+- :func:`check_expected_modes`: a student's ``expected_modes(n, K, m, n_std)``, the expected number
+  of modes that n samples of a perfect copy of m of K far-apart 2D modes capture.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ from scipy.special import erf, gammainc
 
 from ..distributions import GaussianMixture
 from ..metrics import mode_coverage
-from .common import Result, call, check_number, not_attempted, report, to_array
+from .common import Result, call, check_number, close, not_attempted, report, run_answer, to_array, to_float
 
 __all__ = ["check_high_quality_and_captured", "check_three_sigma_ceiling", "check_histogram_kl",
-           "check_grid_best_response"]
+           "check_grid_best_response", "check_expected_modes"]
 
 
 # The exercises of chapter 6 re-derive parts of mode_coverage: an answer may not call it.
@@ -227,3 +229,71 @@ def check_grid_best_response(best_response_on_grid, quiet: bool = False) -> Resu
         return report(False, "", f"On {name}: {hint}", quiet)
     return report(True, "All the mass on argmax D: against a fixed discriminator the best generator is a point mass.",
                   "", quiet)
+
+
+# -- 6.5 -----------------------------------------------------------------------------------
+def expected_modes_reference(n: int, K: int, m: int, n_std: float = 3.0) -> float:
+    """E[modes captured] by n samples of a generator that copies m of K far-apart 2D modes
+    exactly, with weight 1/m each: m (1 - (1 - c / m)^n), c = 1 - exp(-n_std² / 2) the 2D
+    chi-square CDF at n_std². A sample is a high-quality sample of a given covered mode with
+    probability c / m, independently of the others; K does not enter."""
+    c = -math.expm1(-(n_std**2) / 2)
+    return m * -math.expm1(n * math.log1p(-c / m))
+
+
+EXPECTED_MODES_REFERENCES = (*COVERAGE_REFERENCES, "gantools.exercises.mode_collapse.expected_modes_reference")
+# (n, K, m, n_std): the ring and the grid, partial collapse, other radii, the protocol's 2,500
+# samples, and sizes the page never uses.
+_EXPECTED_MODES_CASES = ((10, 8, 8, 3.0), (4, 8, 3, 3.0), (30, 25, 25, 3.0), (5, 25, 3, 1.5), (12, 25, 10, 2.0),
+                         (1, 8, 1, 3.0), (200, 100, 40, 2.5), (2500, 25, 25, 3.0))
+
+
+def _expected_modes_wrong(n: int, K: int, m: int, n_std: float) -> tuple[tuple[float, str], ...]:
+    """Plausible wrong answers with targeted hints."""
+    c = -math.expm1(-(n_std**2) / 2)
+    c1 = float(erf(n_std / math.sqrt(2)))
+    return (
+        (m * (1 - (1 - 1 / m) ** n), "not every sample is high quality: a perfect copy of a mode puts only a "
+                                     "fraction P(|x - mu| <= n_std sigma) of its samples inside the radius, "
+                                     "and only those capture"),
+        (K * (1 - (1 - c / K) ** n), "the generator's samples fall on its m modes only, 1/m each: the other "
+                                     "K - m modes are never captured, and K does not enter"),
+        (m * (1 - (1 - c / K) ** n), "each covered mode receives 1/m of the samples, not 1/K: K does not enter"),
+        (m * (1 - (1 - c1 / m) ** n), "that high-quality probability is the one-dimensional rule; the modes are "
+                                      "2D, where |x - mu|²/sigma² is chi-square with 2 degrees of freedom"),
+        (m * (1 - (1 - 1 / m) ** (c * n)), "the number of high-quality samples is random: you put its mean c n "
+                                           "into the exponent. Work per sample instead: each one is a "
+                                           "high-quality sample of a given covered mode with probability c / m"),
+        (1 - (1 - c / m) ** n, "that is the probability that one given covered mode is captured; the expected "
+                               "count adds it over the m covered modes (linearity of expectation)"),
+        (m * (1 - c / m) ** n, "that counts the covered modes that are *missed*; subtract it from m"),
+        (float(min(n, m)), "n samples can capture at most min(n, m) modes, but the count is random: its "
+                           "expectation is lower"),
+    )
+
+
+def check_expected_modes(expected_modes, quiet: bool = False) -> Result:
+    """Exercise 6.5: ``expected_modes(n, K, m, n_std)`` predicts, before the run, the expected
+    number of modes captured (``mode_coverage``'s rule at radius n_std sigma) by n samples of a
+    generator that copies m of the K modes of a 2D mixture exactly (weight 1/m each), the modes
+    being far apart in sigma units: m (1 - (1 - c/m)^n) with c = 1 - exp(-n_std²/2). Checked at
+    8 cases, ring and grid sizes and others the page never uses, to a relative 1e-9 (a
+    simulation is not that accurate); the answer may not call mode_coverage or the reference."""
+    for n, k, m, n_std in _EXPECTED_MODES_CASES:
+        value, err = run_answer(expected_modes, "expected_modes", n, k, m, n_std, forbid=EXPECTED_MODES_REFERENCES)
+        case = f"For n = {n}, K = {k}, m = {m}, n_std = {n_std}"
+        if err:
+            return report(False, "", f"{case}: {err}", quiet)
+        got, expected = to_float(value), expected_modes_reference(n, k, m, n_std)
+        if got is not None and close(got, expected, 1e-9 * max(1.0, expected)):
+            continue
+        for wrong, why in _expected_modes_wrong(n, k, m, n_std):
+            if got is not None and close(got, wrong, 1e-9 * max(1.0, abs(wrong))) \
+                    and not close(wrong, expected, 1e-9 * max(1.0, expected)):
+                return report(False, "", f"{case}: {why}.", quiet)
+        return report(False, "", f"{case} you returned {value!r}, expected {expected:.6g}. Find the probability "
+                      "that one sample is a high-quality sample of a given covered mode, then the probability "
+                      "that none of the n samples is, and add over the modes.", quiet)
+    return report(True, "E[modes] = m (1 - (1 - c/m)^n) with c = 1 - exp(-n_std²/2): each covered mode is missed "
+                  "by all n samples with probability (1 - c/m)^n, and expectation is additive. Now run the next "
+                  "cell and compare.", "", quiet)

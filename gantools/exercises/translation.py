@@ -7,9 +7,14 @@
   cycle loss of scalar translators G(x) = a x, F(y) = b y.
 - :func:`check_identity_loss`: a student's ``my_identity_loss(G, F, x, y)``, CycleGAN's
   identity loss |G(y) - y|_1 + |F(x) - x|_1.
+- :func:`check_identity_gain`: a student's ``identity_gain(t, mu)``, the gain a* of the scalar
+  CycleGAN G(x) = a x that minimises W1 + cycle + mu * identity when T(x) = t x (a prediction the
+  chapter's run then measures by gradient descent).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import torch
@@ -17,7 +22,7 @@ import torch
 from .common import Result, check_number, report, to_float
 from .common import run_answer as _run
 
-__all__ = ["check_shuffle_class_kept", "check_cycle_gradient", "check_identity_loss"]
+__all__ = ["check_shuffle_class_kept", "check_cycle_gradient", "check_identity_loss", "check_identity_gain"]
 
 
 # -- 13.1 ----------------------------------------------------------------------------------------
@@ -135,3 +140,92 @@ def check_identity_loss(my_identity_loss, quiet: bool = False) -> Result:
             return report(False, "", f"You returned {got:.5f}: {why}.", quiet)
     return report(False, "", f"You returned {value!r}, expected {expected:.5f}: a mean absolute error for each "
                              "translator, summed.", quiet)
+
+
+# -- 13.4 ----------------------------------------------------------------------------------------
+GAIN_REFERENCES = ("gantools.translation.train.cycle_loss", "gantools.translation.train.identity_loss",
+                   "gantools.translation.train.train_translation", "gantools.theory.wasserstein1")
+# (t, mu): t < 1 and the right gain kept first, then a heavy weight, then the interior (a* strictly
+# between 1 and t); the order gives each mistake below its own hint at the first case it fails.
+_GAIN_CASES = ((0.25, 0.2), (1.5, 1.2), (2.5, 0.45), (2.5, 0.7), (0.4, 0.6), (4.0, 0.9), (6.0, 0.5),
+               (1.3, 0.95), (0.7, 3.0), (1.0, 0.5), (0.6, 0.8))
+
+
+def _argmin_between(loss, t: float) -> float:
+    """The minimiser of ``loss(a)`` (vectorised) on the interval between 1 and t, to about 1e-5: a
+    dense grid. Every loss below grows outside that interval."""
+    a = np.linspace(min(1.0, t), max(1.0, t), 200_001)
+    return float(a[np.argmin(loss(a))])
+
+
+def _gain(t: float, mu: float) -> float:
+    """a* minimising |a - t| (1 + 1/a) + mu |a - 1| (t + 1/a), the full loss along b = 1/a
+    divided by E|x|: t up to mu = t / (t^2 - t + 1), 1 from mu = 1, sqrt((t - mu)/(mu t - 1)) between."""
+    if t == 1:
+        return 1.0
+    if mu <= t / (t * t - t + 1):
+        return float(t)
+    if mu >= 1:
+        return 1.0
+    return math.sqrt((t - mu) / (mu * t - 1))
+
+
+def _wrong_gains(t: float, mu: float) -> tuple[tuple[float, str], ...]:
+    """Plausible wrong answers at (t, mu), each with its hint: the minimisers of the loss along
+    b = 1/a (over E|x|) with one term dropped or mis-scaled, and the ends of the interval."""
+    return (
+        (float(t), "that is the right translator a = t, but at this weight the identity term pulls the minimiser off "
+                   "it. Along b = 1/a the loss is not linear in a between 1 and t: F's terms carry 1/a, so the "
+                   "minimiser need not sit at a kink"),
+        (1.0, "G = identity (no translation) is the minimiser only from some weight on; at this mu the adversarial "
+              "terms still hold G away from it"),
+        (1.0 / _gain(t, mu), "that is F's gain b = 1/a* at the minimum; the question asks for G's gain a*"),
+        (_argmin_between(lambda a: abs(a - t) + mu * abs(a - 1) * (t + 1 / a), t),
+         "F has an adversarial term of its own, W1(F(Y), X) = |t/a - 1| E|x|: it pulls towards a = t too"),
+        (_argmin_between(lambda a: abs(a - t) * (1 + 1 / a) + mu * t * abs(a - 1), t),
+         "both translators have an identity term: add E|F(x) - x| = |1/a - 1| E|x|"),
+        (_argmin_between(lambda a: abs(a - t) * (1 + 1 / a) + mu * abs(a - 1) * (1 + 1 / a), t),
+         "Y has standard deviation t: E|G(y) - y| = |a - 1| E|y| = t |a - 1| E|x|, not |a - 1| E|x|"),
+    )
+
+
+def check_identity_gain(identity_gain, quiet: bool = False) -> Result:
+    """Exercise 13.4: ``identity_gain(t, mu)`` is the gain a* of G(x) = a x at the minimiser of
+    W1(aX, Y) + W1(bY, X) + 10 L_cyc + mu L_id for X ~ N(0, 1), Y ~ N(0, t^2), t > 0: along the
+    cycle-consistent curve b = 1/a the loss is E|x| (|a - t| (1 + 1/a) + mu |a - 1| (t + 1/a)), so
+    a* = t for mu <= t / (t^2 - t + 1), 1 for mu >= 1 and sqrt((t - mu) / (mu t - 1)) between.
+    Checked at several (t, mu), t < 1 included, to a relative 1e-3 (a careful numerical minimisation
+    passes); may not call gantools' cycle or identity loss, W1 or trainer."""
+
+    def near(v, w):
+        return v is not None and math.isfinite(v) and abs(v - w) <= 1e-3 * abs(w)
+
+    for t, mu in _GAIN_CASES:
+        value, err = _run(identity_gain, "identity_gain", t, mu, forbid=GAIN_REFERENCES)
+        if err:
+            why = (" The stationary point of the loss along b = 1/a does not always exist; where it does not, the "
+                   "minimum is at an end of the interval between 1 and t." if "math domain" in err else "")
+            return report(False, "", f"At t = {t}, mu = {mu}: {err}.{why}", quiet)
+        got, expected = to_float(value), _gain(t, mu)
+        if near(got, expected):
+            continue
+        where = f"At t = {t}, mu = {mu} you returned {value!r}"
+        if got is not None and not math.isfinite(got):
+            return report(False, "", f"{where}, not a finite number: the stationary point of the loss along b = 1/a "
+                                     "does not always exist. Where it does not, or where it lies outside the "
+                                     "interval between 1 and t, the minimum is at an end of that interval.", quiet)
+        lo, hi = min(1.0, t), max(1.0, t)
+        if got is not None and not lo - 1e-9 <= got <= hi + 1e-9:
+            if mu * t != 1 and (t - mu) / (mu * t - 1) > 0 and near(got, math.sqrt((t - mu) / (mu * t - 1))):
+                return report(False, "", f"{where}: that stationary point lies outside the interval between 1 and "
+                                         "t, where every term of the loss grows; the minimum is then at an end of "
+                                         "the interval.", quiet)
+        for w, why in _wrong_gains(t, mu):
+            if near(got, w) and not near(w, expected):
+                return report(False, "", f"{where}: {why}.", quiet)
+        return report(False, "", f"{where}, expected {expected:.4g}. Take b = 1/a (zero cycle loss), write each term "
+                                 "as E|x| times a function of a (W1 between centred Gaussians is the difference of "
+                                 "their standard deviations times E|x|), and minimise over a between 1 and t.", quiet)
+    return report(True, "a* = t while mu <= t / (t^2 - t + 1), a* = 1 (no translation) from mu = 1, and "
+                  "sqrt((t - mu) / (mu t - 1)) between: the identity loss pulls G continuously from the right gain to "
+                  "the identity, because F = 1/a makes the loss along the cycle-consistent curve curved.", "", quiet)

@@ -6,20 +6,24 @@
   average trails the iterates of alternating gradient steps on the bilinear game u v.
 - :func:`check_noisy_jsd`: a student's ``noisy_jsd(theta, s, sigma)``, the JSD between
   N(0, s^2) and N(theta, s^2) when both are seen through instance noise N(0, sigma^2).
+- :func:`check_best_noise`: a student's ``best_noise(theta, s)``, predicted before the chapter's
+  run: the instance noise sigma that makes that JSD steepest in theta.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
+from scipy import integrate, optimize, special
 
 from ..distributions import GaussianMixture
 from ..theory import js_divergence
 from .common import Result, report, to_array, to_float
 from .common import run_answer as _run
 
-__all__ = ["check_smoothed_d_star", "check_ema_lag", "check_noisy_jsd"]
+__all__ = ["check_smoothed_d_star", "check_ema_lag", "check_noisy_jsd", "check_best_noise"]
 
 
 # -- 12.1 ----------------------------------------------------------------------------------------
@@ -170,3 +174,81 @@ def check_noisy_jsd(noisy_jsd, quiet: bool = False) -> Result:
     return report(True, "Blurring both distributions with the same noise lowers the JSD below log 2 and makes it "
                   "change smoothly with theta: the generator gets a gradient even when the supports were disjoint.",
                   "", quiet)
+
+
+# -- 12.4 ----------------------------------------------------------------------------------------
+NOISE_REFERENCES = (*JSD_REFERENCES, "gantools.theory.value_function",
+                    "gantools.exercises.tricks.expected_best_noise")
+# (theta, s): the run's page never uses most of these; the last two need no noise at all
+_NOISE_CASES = ((2.0, 0.0), (1.0, 0.01), (0.3, 0.1), (5.0, 1.5), (0.5, 0.15), (10.0, 3.0),
+                (0.2, 0.1), (4.0, 2.0))
+
+
+def _unit_slope(u: float) -> float:
+    """d/du JSD(N(0, 1) || N(u, 1)) = (u / 2) E_z[sigmoid(-u^2/2 - u z)], z ~ N(0, 1) (differentiate
+    under the integral, then Stein's lemma E[z g(z)] = E[g'(z)]), by quadrature."""
+    def f(z):
+        return special.expit(-u * u / 2 - u * z) * math.exp(-z * z / 2)
+
+    mass = integrate.quad(f, -40.0, 40.0, points=[-u / 2], epsabs=1e-14, epsrel=1e-13, limit=200)[0]
+    return u / 2 * mass / math.sqrt(2 * math.pi)
+
+
+@functools.cache
+def _steepest(chain_rule: bool = True) -> float:
+    """u* = argmax_u u f'(u), with f(u) the JSD of two unit Gaussians u apart. The slope in theta
+    at total width w is f'(theta / w) / w = u f'(u) / theta, u = theta / w. chain_rule=False gives
+    argmax f'(u), the optimum of a slope taken in theta / w (a wrong answer's constant)."""
+    weight = (lambda u: u) if chain_rule else (lambda u: 1.0)
+    return float(optimize.minimize_scalar(lambda u: -weight(u) * _unit_slope(u), bounds=(0.5, 6.0),
+                                          method="bounded", options={"xatol": 1e-11}).x)
+
+
+def expected_best_noise(theta: float, s: float) -> float:
+    """The noise sigma >= 0 that maximises d/dtheta JSD(N(0, s^2) * N(0, sigma^2) || N(theta, s^2) *
+    N(0, sigma^2)): the best total width is w* = theta / u* (about 0.407 theta), so
+    sigma* = sqrt(w*^2 - s^2), or 0 when the data is already wider than w*."""
+    return math.sqrt(max((theta / _steepest()) ** 2 - s**2, 0.0))
+
+
+def check_best_noise(best_noise, quiet: bool = False) -> Result:
+    """Exercise 12.4: ``best_noise(theta, s)`` returns the instance-noise level sigma >= 0 at which
+    the JSD between N(0, s^2) and N(theta, s^2), both blurred by N(0, sigma^2), changes fastest with
+    theta: sqrt((theta / u*)^2 - s^2), or 0 when s >= theta / u*, where u* (about 2.456) maximises
+    u f'(u) for f(u) the JSD of two unit Gaussians u apart. Tolerance 5e-4 theta; checked at eight
+    (theta, s), s = 0 and two cases that need no noise included. May not call gantools'
+    ``js_divergence``, ``kl_divergence``, ``value_function``, ``convolve`` or this module's truth."""
+    u_star, u_no_chain = _steepest(), _steepest(chain_rule=False)
+    for theta, s in _NOISE_CASES:
+        value, err = _run(best_noise, "best_noise", theta, s, forbid=NOISE_REFERENCES)
+        case, expected = f"theta = {theta}, s = {s}", expected_best_noise(theta, s)
+        no_noise = ("here the data alone is already wider than the blur that gives the steepest slope, so any "
+                    "noise only flattens the JSD further. Return 0 in that case")
+        if err:
+            return report(False, "", f"For {case}: {err}" + (f"; {no_noise}." if expected == 0.0 else ""), quiet)
+        got, tol = to_float(value), 5e-4 * theta
+        if got is not None and math.isfinite(got) and abs(got - expected) <= tol:
+            continue
+        width = theta / u_star
+        wrong = ((theta, "noise 'about as large as the gap' is section 12.2's rough rule, not the optimum: too "
+                         "much blur makes any two modes look alike. Find where the slope in theta peaks"),
+                 (width, "that is the best total width sqrt(s^2 + sigma^2) of the blurred modes; the data is "
+                         "already s wide, so the noise only has to supply the rest"),
+                 (max(width - s, 0.0), "standard deviations do not subtract: independent noise adds variances, "
+                                       "s^2 + sigma^2"),
+                 (math.sqrt(max((theta / u_no_chain) ** 2 - s**2, 0.0)),
+                  "that maximises the slope in theta / w, the distance in units of the width; the generator "
+                  "moves theta, and d/dtheta f(theta / w) = f'(theta / w) / w: the 1/w moves the optimum"))
+        for w, why in wrong:
+            if got is not None and abs(got - w) <= tol and abs(w - expected) > tol:
+                return report(False, "", f"For {case}: {why}.", quiet)
+        if expected == 0.0:
+            return report(False, "", f"For {case} you returned {value!r}: {no_noise}.", quiet)
+        # the expected value is not shown: at s = 0 it would give the constant away
+        return report(False, "", f"For {case} you returned {value!r}: not where the slope peaks. The blurred "
+                                 "modes have width w = sqrt(s^2 + sigma^2), and the JSD of two Gaussians of "
+                                 "equal width depends on theta / w only: write the slope in theta through one "
+                                 "function of that ratio and maximise over w.", quiet)
+    return report(True, f"sigma* = sqrt((theta / u*)^2 - s^2) with u* = {u_star:.4f}: the steepest JSD comes "
+                  f"from blurred modes {1 / u_star:.3f} theta wide, whatever theta, and a data distribution "
+                  "already that wide needs no noise. Now run the next cell.", "", quiet)
