@@ -42,6 +42,17 @@ def close(a, b, tol: float) -> bool:
     return math.isfinite(a) and math.isfinite(b) and abs(a - b) <= tol
 
 
+def first_wrong(got, wrongs, same, expected=None) -> str | None:
+    """The hint of the first ``(value, hint)`` of ``wrongs`` that ``got`` matches (``same(got, value)``),
+    skipping a wrong value that coincides with ``expected`` at this input; None when none matches."""
+    if got is None:
+        return None
+    for value, hint in wrongs:
+        if same(got, value) and (expected is None or not same(value, expected)):
+            return hint
+    return None
+
+
 def not_attempted(what: str) -> None:
     """Say that an exercise is not attempted yet and raise NotImplementedError (what a
     student notebook stops on, and what ``gantools grade`` reports as not attempted)."""

@@ -19,7 +19,7 @@ import numpy as np
 from scipy import linalg
 
 from ..metrics import frechet_distance as _reference_fd
-from .common import Result, call, check_number, not_attempted, report, to_float
+from .common import Result, call, check_number, first_wrong, not_attempted, report, to_float
 
 __all__ = ["check_fd_1d", "check_frechet_distance", "check_is_k_classes", "check_is_half_unsure",
            "check_fd_bias_spread"]
@@ -248,9 +248,10 @@ def check_fd_bias_spread(fd_bias, quiet: bool = False) -> Result:
             return report(False, "", f"{where}: return one finite number, got {value!r}.", quiet)
         if abs(got - expected) <= SPREAD_TOL * expected:
             continue
-        for wrong, why in _wrong_spread_biases(n, d, s1, s2):
-            if abs(got - wrong) <= SPREAD_TOL * abs(wrong) and abs(wrong - expected) > SPREAD_TOL * expected:
-                return report(False, "", f"{where} you returned {got:.6g}: {why}.", quiet)
+        why = first_wrong(got, _wrong_spread_biases(n, d, s1, s2),
+                          lambda a, b: abs(a - b) <= SPREAD_TOL * abs(b), expected)
+        if why:
+            return report(False, "", f"{where} you returned {got:.6g}: {why}.", quiet)
         return report(False, "", f"{where} you returned {got:.6g}, expected {expected:.6g} (within 2%). Split FD into "
                                  "the mean term and the trace term; write S_hat = s² (I + A) and expand the trace "
                                  "term to second order in A1 and A2, whose entries have the variances of section "

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .common import Result, report, to_float
+from .common import Result, first_wrong, report, to_float
 from .common import run_answer as _run
 
 __all__ = ["check_elbo_gap", "check_ddim_step_v", "check_one_step_std", "check_loss_floor"]
@@ -26,10 +26,7 @@ def _close(got, expected, tol):
 
 
 def _first_wrong(got, wrong, tol):
-    for w, why in wrong:
-        if _close(got, w, tol):
-            return why
-    return None
+    return first_wrong(got, wrong, lambda a, b: _close(a, b, tol))
 
 
 # -- 14.1 ----------------------------------------------------------------------------------------

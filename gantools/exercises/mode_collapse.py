@@ -19,7 +19,18 @@ from scipy.special import erf, gammainc
 
 from ..distributions import GaussianMixture
 from ..metrics import mode_coverage
-from .common import Result, call, check_number, close, not_attempted, report, run_answer, to_array, to_float
+from .common import (
+    Result,
+    call,
+    check_number,
+    close,
+    first_wrong,
+    not_attempted,
+    report,
+    run_answer,
+    to_array,
+    to_float,
+)
 
 __all__ = ["check_high_quality_and_captured", "check_three_sigma_ceiling", "check_histogram_kl",
            "check_grid_best_response", "check_expected_modes"]
@@ -287,10 +298,10 @@ def check_expected_modes(expected_modes, quiet: bool = False) -> Result:
         got, expected = to_float(value), expected_modes_reference(n, k, m, n_std)
         if got is not None and close(got, expected, 1e-9 * max(1.0, expected)):
             continue
-        for wrong, why in _expected_modes_wrong(n, k, m, n_std):
-            if got is not None and close(got, wrong, 1e-9 * max(1.0, abs(wrong))) \
-                    and not close(wrong, expected, 1e-9 * max(1.0, expected)):
-                return report(False, "", f"{case}: {why}.", quiet)
+        why = first_wrong(got, _expected_modes_wrong(n, k, m, n_std),
+                          lambda a, b: close(a, b, 1e-9 * max(1.0, abs(b))), expected)
+        if why:
+            return report(False, "", f"{case}: {why}.", quiet)
         return report(False, "", f"{case} you returned {value!r}, expected {expected:.6g}. Find the probability "
                       "that one sample is a high-quality sample of a given covered mode, then the probability "
                       "that none of the n samples is, and add over the modes.", quiet)

@@ -19,7 +19,7 @@ import math
 import numpy as np
 import torch
 
-from .common import Result, check_number, report, to_float
+from .common import Result, check_number, first_wrong, report, to_float
 from .common import run_answer as _run
 
 __all__ = ["check_shuffle_class_kept", "check_cycle_gradient", "check_identity_loss", "check_identity_gain"]
@@ -220,9 +220,9 @@ def check_identity_gain(identity_gain, quiet: bool = False) -> Result:
                 return report(False, "", f"{where}: that stationary point lies outside the interval between 1 and "
                                          "t, where every term of the loss grows; the minimum is then at an end of "
                                          "the interval.", quiet)
-        for w, why in _wrong_gains(t, mu):
-            if near(got, w) and not near(w, expected):
-                return report(False, "", f"{where}: {why}.", quiet)
+        why = first_wrong(got, _wrong_gains(t, mu), near, expected)
+        if why:
+            return report(False, "", f"{where}: {why}.", quiet)
         return report(False, "", f"{where}, expected {expected:.4g}. Take b = 1/a (zero cycle loss), write each term "
                                  "as E|x| times a function of a (W1 between centred Gaussians is the difference of "
                                  "their standard deviations times E|x|), and minimise over a between 1 and t.", quiet)
