@@ -1,5 +1,7 @@
 """The chapter 1 exercise checks accept the reference answers, reject plausible wrong ones
-with a targeted hint, and raise NotImplementedError on the untouched starter code."""
+with a targeted hint, and raise NotImplementedError on the untouched starter code; on fresh
+cases (the grader's) they accept the reference solutions and reject wrong answers and tables of
+the book's outputs."""
 
 import math
 
@@ -8,6 +10,14 @@ import pytest
 
 from gantools.distributions import GaussianMixture
 from gantools.exercises import check_affine_pushforward, check_constant_value, check_k_prediction, check_mc_value
+from gantools.exercises.protocol import evaluate
+
+SEEDS = (0, 1, 2)
+
+
+def fresh(check, answer, seed):
+    """(status, message) of ``answer`` on the fresh cases drawn from ``seed``, as the grader runs it."""
+    return evaluate(check.spec, answer, np.random.default_rng(seed))
 
 
 def starter(*args):
@@ -30,6 +40,8 @@ def test_affine_pushforward_accepts_reference():
     (lambda a, b: (abs(a), b), "swapped"),
     (lambda a, b: (a + b, abs(a)), "E[Z] = 0"),
     (lambda a, b: b, "pair"),
+    (lambda a, b: (b, None), "pair"),
+    (lambda a, b: (complex(b, 1.0), abs(a)), "pair"),  # not a real mean
     (lambda a, b: 1 / 0, "ZeroDivisionError"),
 ])
 def test_affine_pushforward_rejects(wrong, word):
@@ -42,6 +54,24 @@ def test_affine_pushforward_rejects(wrong, word):
 def test_affine_pushforward_starter(untouched):
     with pytest.raises(NotImplementedError):
         check_affine_pushforward(untouched, quiet=True)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_affine_pushforward_fresh_cases(seed):
+    assert fresh(check_affine_pushforward, affine_pushforward, seed)[0] == "pass"
+    status, message = fresh(check_affine_pushforward, lambda a, b: (b, a), seed)  # std = a
+    assert status == "fail" and "negative" in message
+    _BOOK = {(2.0, 1.0): (1.0, 2.0), (-1.5, 0.5): (0.5, 1.5), (0.3, -2.0): (-2.0, 0.3), (-3.0, 0.0): (0.0, 3.0)}
+    assert check_affine_pushforward(lambda a, b: _BOOK[(a, b)], quiet=True)  # a table of the book's outputs ...
+    assert fresh(check_affine_pushforward, lambda a, b: _BOOK.get((a, b), (1.0, 2.0)), seed)[0] == "fail"  # ...
+
+
+def test_affine_pushforward_draws():
+    spec = check_affine_pushforward.spec
+    assert spec.draw(np.random.default_rng(5)) != spec.draw(None)
+    assert spec.draw(np.random.default_rng(5)) == spec.draw(np.random.default_rng(5))
+    cases = spec.draw(np.random.default_rng(5))
+    assert any(a < 0 for a, _ in cases) and any(0 < abs(a) < 1 for a, _ in cases) and any(b == 0 for _, b in cases)
 
 
 # -- 1.2 -----------------------------------------------------------------------------------
@@ -58,7 +88,7 @@ def test_constant_value_accepts_reference():
 @pytest.mark.parametrize("wrong,word", [
     (lambda c: math.log(c), "real-data term"),
     (lambda c: -constant_value(c), "sign"),
-    (lambda c: 2 * math.log(c), "log(1 - c)"),
+    (lambda c: 2 * math.log(c), "log(1 - D)"),
     (lambda c: math.log(c) - math.log1p(-c), "logit"),
     (lambda c: constant_value(c) / math.log(2), "natural"),
     (lambda c: -math.log(4), "constants"),  # pasting the value printed in section 1.2 for D = 1/2
@@ -88,6 +118,27 @@ def test_constant_value_rejects_quadrature_by_gantools():
 def test_constant_value_starter(untouched):
     with pytest.raises(NotImplementedError):
         check_constant_value(untouched, quiet=True)
+
+
+_CONSTANT_TABLE = {c: math.log(c) + math.log1p(-c) for c in (0.5, 0.9, 0.1, 0.25, 1e-3, 0.999)}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_constant_value_fresh_cases(seed):
+    assert fresh(check_constant_value, constant_value, seed)[0] == "pass"
+    assert fresh(check_constant_value, lambda c: np.log(c * (1 - c)), seed)[0] == "pass"
+    status, message = fresh(check_constant_value, lambda c: math.log(c), seed)
+    assert status == "fail" and "real-data term" in message
+    assert check_constant_value(lambda c: _CONSTANT_TABLE[c], quiet=True)  # a table of the book's outputs ...
+    assert fresh(check_constant_value, lambda c: _CONSTANT_TABLE.get(c, -math.log(4)), seed)[0] == "fail"
+
+
+def test_constant_value_draws():
+    spec = check_constant_value.spec
+    assert spec.draw(np.random.default_rng(3)) != spec.draw(None)
+    assert spec.draw(np.random.default_rng(3)) == spec.draw(np.random.default_rng(3))
+    cases = spec.draw(np.random.default_rng(3))
+    assert 0.5 in cases and min(cases) < 0.01 and max(cases) > 0.99 and all(0 < c < 1 for c in cases)
 
 
 # -- 1.3 -----------------------------------------------------------------------------------
@@ -142,6 +193,68 @@ def test_mc_value_starter(untouched):
         check_mc_value(untouched, quiet=True)
 
 
+def test_mc_value_book_cases_are_the_chapters_sample():
+    """The book's cases hand the answer the samples the check always drew (seed 2014)."""
+    from gantools.exercises.adversarial_game import _mc_inputs
+
+    rng = np.random.default_rng(2014)
+    x_real = GaussianMixture([-2.0, 2.0], 0.5).sample(20_000, seed=rng)
+    x_fake = GaussianMixture([0.0], 1.0).sample(50_000, seed=rng)
+    for case in check_mc_value.spec.draw(None):
+        _, xr, xf = _mc_inputs(case)
+        assert np.array_equal(xr, x_real) and np.array_equal(xf, x_fake)
+
+
+def _mc_table():
+    """The reference's outputs on the book's three cases, keyed by D(0.7) and the sample sizes."""
+    from gantools.exercises.adversarial_game import _mc_inputs
+
+    table = {}
+    for case in check_mc_value.spec.draw(None):
+        D, x_real, x_fake = _mc_inputs(case)
+        table[float(D(np.array([0.7]))[0]), len(x_real), len(x_fake)] = mc_value(D, x_real, x_fake)
+    return table
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_mc_value_fresh_cases(seed):
+    assert fresh(check_mc_value, mc_value, seed)[0] == "pass"
+    status, message = fresh(check_mc_value, _one_n, seed)
+    assert status == "fail" and "own size" in message, message
+    status, message = fresh(check_mc_value, _log_d_on_fakes, seed)
+    assert status == "fail" and "log(1 - D(x))" in message, message
+    table = _mc_table()
+    first = next(iter(table.values()))
+
+    def lookup(D, x_real, x_fake):
+        return table.get((float(D(np.array([0.7]))[0]), len(x_real), len(x_fake)), first)
+
+    assert check_mc_value(lookup, quiet=True)  # a table of the book's outputs passes the book's cases ...
+    assert fresh(check_mc_value, lookup, seed)[0] == "fail"  # ... not fresh ones
+
+
+def test_mc_value_draws():
+    spec = check_mc_value.spec
+    assert spec.draw(np.random.default_rng(4)) != spec.draw(None)
+    assert spec.draw(np.random.default_rng(4)) == spec.draw(np.random.default_rng(4))
+    cases = spec.draw(np.random.default_rng(4))
+    assert [c["d"][0] for c in cases] == ["logistic_abs", "logistic_abs", "constant"]
+    assert cases[0]["d"][1] > 0 > cases[1]["d"][1]
+    assert all(max(c["n_real"], c["n_fake"]) >= 2.5 * min(c["n_real"], c["n_fake"]) - 1 for c in cases)
+
+
+def test_mc_value_rejects_quadrature_by_gantools():
+    from gantools.theory import expectation
+
+    def shortcut(D, x_real, x_fake):
+        p_data, p_g = GaussianMixture([-2.0, 2.0], 0.5), GaussianMixture([0.0], 1.0)
+        v = expectation(lambda x: np.log(D(x)), p_data) + expectation(lambda x: np.log1p(-D(x)), p_g)
+        return v, mc_value(D, x_real, x_fake)[1]
+
+    r = check_mc_value(shortcut, quiet=True)
+    assert not r and "gantools.theory.expectation" in r.message, r.message
+
+
 # -- 1.4 -----------------------------------------------------------------------------------
 def test_k_prediction_accepts_the_measured_trend_only():
     """The truth is what chapter 1 measures (its solution cell asserts it); the check does
@@ -169,3 +282,28 @@ def test_k_prediction_rejects_answers_that_are_not_a_choice(bad):
 def test_k_prediction_starter():
     with pytest.raises(NotImplementedError):
         check_k_prediction(None, quiet=True)
+
+
+def test_k_prediction_rejects_a_string_that_equals_everything():
+    class Liar(str):
+        def __eq__(self, other):
+            return True
+
+        __hash__ = str.__hash__
+
+        def strip(self, *args):
+            return self
+
+        def lower(self):
+            return self
+
+    r = check_k_prediction(Liar("higher"), quiet=True)
+    assert not r
+    assert not check_k_prediction(Liar("lower"), quiet=True)  # judged on plain data only: a str subclass is not
+
+
+def test_k_prediction_is_a_value():
+    spec = check_k_prediction.spec
+    assert not spec.call and spec.draw(np.random.default_rng(0)) == spec.draw(None) == [None]
+    assert evaluate(spec, "lower", np.random.default_rng(0))[0] == "pass"
+    assert evaluate(spec, "same", np.random.default_rng(0))[0] == "fail"

@@ -1,6 +1,7 @@
 """The chapter 11 exercise checks accept the reference answers, reject plausible wrong ones
 with a targeted hint and the shortcuts (calling gantools' own function), and treat the
-untouched starter code as not attempted."""
+untouched starter code as not attempted; on fresh cases (what the grader draws) the right
+answers pass, and wrong ones and tables of the book's outputs fail."""
 
 import math
 
@@ -16,6 +17,24 @@ from gantools.exercises.conditional import (
     check_posterior_weights,
     check_z_share,
 )
+from gantools.exercises.protocol import evaluate
+
+SEEDS = (0, 1, 2)
+
+
+def fresh(check, answer, seed):
+    """The status and message of ``answer`` on fresh cases drawn from ``seed``, as the grader judges."""
+    return evaluate(check.spec, answer, np.random.default_rng(seed))
+
+
+def book_table(check, answer, key):
+    """A function that returns ``answer``'s outputs on the book's cases only (a lookup by ``key``)."""
+    spec = check.spec
+    table = {}
+    for case in spec.draw(None):
+        args = spec.build(case) if spec.build else tuple(case)
+        table[key(*args)] = answer(*args)
+    return lambda *args: table[key(*args)]
 
 
 def starter(*args):
@@ -126,7 +145,7 @@ def test_z_share_accepts_reference_and_regression():
     (lambda s: float(s.shape[1] * np.sum((s - s.mean()).mean(1) ** 2) / np.sum((s - s.mean()) ** 2)), "class means"),
     (lambda s: my_z_share(s) / s.shape[1], "multiply"),
     (lambda s: math.sqrt(my_z_share(s)), "sums of squares"),
-    (lambda s: 0.5, "expected"),
+    (lambda s: 0.5, "not the share"),
 ])
 def test_z_share_rejects(wrong, word):
     r = check_z_share(wrong, quiet=True)
@@ -151,14 +170,15 @@ def acgan_losses(adv_real, adv_fake, cls_real, cls_fake, y_real, y_fake):
 
 def test_acgan_losses_accepts_reference_and_the_trainers_objectives_agree():
     assert check_acgan_losses(acgan_losses, quiet=True)
-    from gantools.exercises.conditional import _acgan_case
+    from gantools.exercises.conditional import _acgan_batch
     from gantools.imagegan import config_for, get_model
 
     spec = get_model("cdcgan").for_config(config_for("cdcgan", conditioning="acgan"))
-    ar, af, cr, cf, yr, yf = _acgan_case(5)
-    d, g = acgan_losses(ar, af, cr, cf, yr, yf)
-    assert abs(float(spec.d_objective((ar, cr), (af, cf), yr, yf)) - float(d)) < 1e-6
-    assert abs(float(spec.g_objective((af, cf), yf)) - float(g)) < 1e-6
+    for batch in (_acgan_batch(5), _acgan_batch(123456, 40, 7)):
+        ar, af, cr, cf, yr, yf = batch
+        d, g = acgan_losses(ar, af, cr, cf, yr, yf)
+        assert abs(float(spec.d_objective((ar, cr), (af, cf), yr, yf)) - float(d)) < 1e-6
+        assert abs(float(spec.g_objective((af, cf), yf)) - float(g)) < 1e-6
 
 
 def real_only(ar, af, cr, cf, yr, yf):
@@ -178,7 +198,7 @@ def fights(ar, af, cr, cf, yr, yf):
 
 @pytest.mark.parametrize("wrong,word", [(real_only, "generated images too"), (minimax, "non-saturating"),
                                         (fights, "minimises"),
-                                        (lambda *a: (torch.tensor(1.0), torch.tensor(2.0)), "expected"),
+                                        (lambda *a: (torch.tensor(1.0), torch.tensor(2.0)), "not right"),
                                         (lambda *a: 3.0, "two numbers")])
 def test_acgan_losses_rejects(wrong, word):
     r = check_acgan_losses(wrong, quiet=True)
@@ -268,7 +288,7 @@ def _kl_route(prior):
     (_kl_route, "mutual information"),
     (lambda p: v_ignored_limit(np.full(len(p), 1 / len(p))), "number of classes"),
     (lambda p: v_ignored_limit((0.7, 0.2, 0.1)), "depends on the label distribution"),  # one right value pasted
-    (lambda p: v_ignored_limit(p) + 0.01, "expected"),
+    (lambda p: v_ignored_limit(p) + 0.01, "not V(D*, G)"),
     (lambda p: np.zeros(len(p)), "one finite number"),
 ])
 def test_ignored_limit_rejects(wrong, word):
@@ -282,9 +302,115 @@ def test_ignored_limit_rejects_the_shortcuts():
     r = check_ignored_limit(v_by_quadrature, quiet=True)
     assert not r and "gantools.conditional" in r.message, r.message
     r = check_ignored_limit(lambda p: ignored_limit_truth(p), quiet=True)
-    assert not r and "ignored_limit_truth" in r.message, r.message
+    assert not r and "ignored_limit_reference" in r.message, r.message
     with pytest.raises(NotImplementedError):
         check_ignored_limit(starter, quiet=True)
     with pytest.raises(NotImplementedError):
         check_ignored_limit(None, quiet=True)
 
+
+
+# -- the grader's fresh cases ------------------------------------------------------------------
+class Liar(float):
+    """A number that claims to equal everything."""
+
+    def __eq__(self, other):
+        return True
+
+    __hash__ = float.__hash__
+
+
+@pytest.mark.parametrize("value", [Liar(v_mismatch_reference()), Liar(0.0)])
+def test_label_mismatch_rejects_a_number_that_equals_everything(value):
+    r = check_label_mismatch_value(value, quiet=True)
+    assert not r and "Liar" in r.message, r.message
+    assert check_label_mismatch_value(float(Liar(v_mismatch_reference())), quiet=True)  # its plain value is right
+
+
+def test_label_mismatch_is_one_value():
+    spec = check_label_mismatch_value.spec
+    assert not spec.call and spec.draw(np.random.default_rng(0)) == spec.draw(None) == [None]
+    assert evaluate(spec, v_mismatch_reference(), np.random.default_rng(0))[0] == "pass"
+    assert evaluate(spec, -math.log(4), np.random.default_rng(0))[0] == "fail"
+
+
+def _losses_as_floats(*args):
+    return tuple(float(v) for v in acgan_losses(*args))
+
+
+FRESH = [  # (check, a right answer, a plausible wrong one and a word of its hint, the key of a book table)
+    (check_posterior_weights, posterior_weights,
+     lambda m, s, p: posterior_weights(m, s, p) - np.stack([np.log(p), 0 * m, 0 * m], 1), "log prior",
+     lambda m, s, p: tuple(m) + tuple(s) + tuple(p)),
+    (check_z_share, my_z_share, lambda s: math.sqrt(my_z_share(s)), "sums of squares",
+     lambda s: (s.shape, float(s[0, 0]))),
+    (check_acgan_losses, _losses_as_floats, minimax, "non-saturating", lambda ar, *rest: float(ar[0])),
+    (check_ignored_limit, v_ignored_limit, _kl_route, "mutual information", lambda p: tuple(p)),
+]
+IDS = ["11.2", "11.3", "11.4", "11.5"]
+
+
+@pytest.mark.parametrize("check,right,wrong,word,key", FRESH, ids=IDS)
+@pytest.mark.parametrize("seed", SEEDS)
+def test_right_answers_pass_on_fresh_cases(check, right, wrong, word, key, seed):
+    assert fresh(check, right, seed)[0] == "pass"
+
+
+@pytest.mark.parametrize("check,right,wrong,word,key", FRESH, ids=IDS)
+@pytest.mark.parametrize("seed", SEEDS)
+def test_wrong_answers_fail_on_fresh_cases(check, right, wrong, word, key, seed):
+    status, message = fresh(check, wrong, seed)
+    assert status == "fail" and word in message, message
+
+
+@pytest.mark.parametrize("check,right,wrong,word,key", FRESH, ids=IDS)
+def test_a_table_of_the_books_outputs_fails_on_fresh_cases(check, right, wrong, word, key):
+    table = book_table(check, right, key)
+    assert evaluate(check.spec, table)[0] == "pass"  # it does pass the book's cases
+    for seed in SEEDS:
+        assert fresh(check, table, seed)[0] == "fail"
+
+
+@pytest.mark.parametrize("check", [c[0] for c in FRESH], ids=IDS)
+def test_fresh_cases_are_new_and_reproducible(check):
+    spec = check.spec
+    book = spec.draw(None)
+    drawn = [spec.draw(np.random.default_rng(s)) for s in SEEDS]
+    assert all(d != book and len(d) == len(book) for d in drawn)
+    assert drawn[0] != drawn[1]
+    assert spec.draw(np.random.default_rng(7)) == spec.draw(np.random.default_rng(7))
+
+
+def test_fresh_cases_cover_the_books_regimes():
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        w = check_posterior_weights.spec.draw(rng)
+        assert len(set(w[1]["stds"])) == 1 and all(len(set(c["stds"])) > 1 for c in (w[0], w[2]))
+        assert all(min(c["prior"]) > 0.03 and abs(sum(c["prior"]) - 1) < 1e-12 for c in w)
+        z = check_z_share.spec.draw(rng)
+        assert abs(my_z_share(np.array(z[0]["stat"])) - 1) < 1e-12 and np.array(z[3]["stat"]).shape[1] == 2
+        priors = check_ignored_limit.spec.draw(rng)
+        assert all(abs(sum(p) - 1) < 1e-12 and min(p) > 0 for p in priors)
+        assert len(set(priors[3])) == 1 and min(priors[5]) < 0.011 and max(len(p) for p in priors) >= 8
+        assert {len(p) for p in priors} >= {2, 3}
+
+
+def test_the_references_are_not_copies_of_a_natural_answer():
+    """The tripwire rejects an answer whose code is a copy of a reference's: the answers a student
+    writes most naturally (the chapter's solutions) are not."""
+    def z_natural(stat):
+        s = np.asarray(stat, dtype=float)
+        c = s - s.mean(0, keepdims=True)
+        return float(s.shape[1] * np.sum(c.mean(1) ** 2) / np.sum(c**2))
+
+    def v_natural(prior):
+        p = np.asarray(prior, dtype=float)
+        return float(np.sum(p * (p * np.log(p) - (1 + p) * np.log1p(p))))
+
+    def w_natural(means, stds, prior):
+        m, s, p = (np.asarray(a, dtype=float) for a in (means, stds, prior))
+        return np.stack([np.log(p) - np.log(s) - m**2 / (2 * s**2), m / s**2, -1 / (2 * s**2)], axis=1)
+
+    assert check_z_share(z_natural, quiet=True)
+    assert check_ignored_limit(v_natural, quiet=True)
+    assert check_posterior_weights(w_natural, quiet=True)

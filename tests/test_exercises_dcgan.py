@@ -14,8 +14,9 @@ from gantools.exercises.dcgan import (
     check_generator_parameters,
     check_overlap_counts,
     check_transposed_size,
-    reference_overlap_counts,
+    overlap_counts_reference,
 )
+from gantools.exercises.protocol import evaluate
 
 
 def starter(*args):
@@ -60,10 +61,10 @@ def test_overlap_counts_accepts_reference():
     assert check_overlap_counts(lambda k, s, n: list(overlap_counts(k, s, n)), quiet=True)
 
 
-def test_reference_overlap_counts_closed_form():
+def test_overlap_counts_reference_closed_form():
     """Away from the borders the counts alternate between floor(k/s) and ceil(k/s), and average k/s."""
     for k, s in ((3, 2), (4, 2), (5, 3), (7, 3)):
-        c = reference_overlap_counts(k, s, 20)
+        c = overlap_counts_reference(k, s, 20)
         inner = c[k:-k]
         assert set(inner.tolist()) <= {k // s, -(-k // s)}
         assert abs(c[k:k + s * 5].mean() - k / s) < 1e-12
@@ -113,8 +114,8 @@ def _module(k, s, n):
         return layer(torch.ones(1, 1, n))[0, 0].round().long().numpy()
 
 
-@pytest.mark.parametrize("shortcut", [_ones_through_pytorch, _module, reference_overlap_counts,
-                                      lambda k, s, n: reference_overlap_counts(k, s, n)])
+@pytest.mark.parametrize("shortcut", [_ones_through_pytorch, _module, overlap_counts_reference,
+                                      lambda k, s, n: overlap_counts_reference(k, s, n)])
 def test_overlap_counts_rejects_pytorch_and_the_reference(shortcut):
     r = check_overlap_counts(shortcut, quiet=True)
     assert not r and "calls" in r.message, r.message
@@ -182,7 +183,10 @@ def test_bn_coupling_accepts_measured():
 
 @pytest.mark.parametrize("wrong,word", [
     ({"batch_train": 0, "batch_eval": 0, "layer_train": 0}, "mean and variance of the whole batch"),
-    ({"batch_train": 1, "batch_eval": 0, "layer_train": 0}, "every other image"),
+    ({"batch_train": 1, "batch_eval": 0, "layer_train": 0}, "which images' logits"),
+    ({"batch_train": 64, "batch_eval": 0, "layer_train": 0}, "from 0 to 63"),
+    ({"batch_train": 62.5, "batch_eval": 0, "layer_train": 0}, "whole number"),
+    ({"batch_train": True, "batch_eval": 0, "layer_train": 0}, "an int"),
     ({"batch_train": 63, "batch_eval": 63, "layer_train": 0}, "running averages"),
     ({"batch_train": 63, "batch_eval": 0, "layer_train": 63}, "its own mean"),
     ([63, 0, 0], "dict"),
@@ -205,6 +209,87 @@ def test_conv_transpose_overlap_2d_is_outer_product():
     for k, p, op in ((3, 1, 1), (4, 1, 0)):
         y = F.conv_transpose2d(torch.ones(1, 1, 6, 6), torch.ones(1, 1, k, k), stride=2, padding=p,
                                output_padding=op)[0, 0]
-        c = torch.tensor(reference_overlap_counts(k, 2, 6), dtype=torch.float32)
+        c = torch.tensor(overlap_counts_reference(k, 2, 6), dtype=torch.float32)
         full = torch.outer(c, c)
         assert torch.equal(y, full[p:p + y.shape[0], p:p + y.shape[1]])
+
+
+# -- fresh cases (the grader's draws) and values that lie ----------------------------------------
+SEEDS = (0, 1, 2)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_overlap_counts_reference_passes_on_fresh_cases(seed):
+    status, message = evaluate(check_overlap_counts.spec, overlap_counts, np.random.default_rng(seed))
+    assert status == "pass", message
+
+
+def test_overlap_counts_fresh_cases_are_fresh_and_deterministic():
+    spec = check_overlap_counts.spec
+    assert spec.draw(np.random.default_rng(5)) != spec.draw(None)
+    assert spec.draw(np.random.default_rng(5)) == spec.draw(np.random.default_rng(5))
+    assert spec.draw(np.random.default_rng(5)) != spec.draw(np.random.default_rng(6))
+    for seed in range(50):  # every draw covers kernel < stride, a stride dividing the kernel and one that does not
+        cases = spec.draw(np.random.default_rng(seed))
+        assert any(k < s for k, s, _ in cases) and any(k % s == 0 and s > 1 for k, s, _ in cases)
+        assert any(k > s and k % s for k, s, _ in cases)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_overlap_counts_table_of_the_book_cases_fails_on_fresh_cases(seed):
+    table = {(k, s, n): overlap_counts(k, s, n).tolist() for k, s, n in check_overlap_counts.spec.draw(None)}
+    copied = lambda k, s, n: table.get((k, s, n), [1] * ((n - 1) * s + k))  # noqa: E731
+    assert check_overlap_counts(copied, quiet=True)
+    status, message = evaluate(check_overlap_counts.spec, copied, np.random.default_rng(seed))
+    assert status == "fail", message
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("wrong,word", [(_interior_constant, "border"), (_no_border, "borders"),
+                                        (lambda k, s, n: np.ones(n * s), "(n - 1)s + k")])
+def test_overlap_counts_wrong_answers_fail_on_fresh_cases(wrong, word, seed):
+    status, message = evaluate(check_overlap_counts.spec, wrong, np.random.default_rng(seed))
+    assert status == "fail" and word in message, message
+
+
+def test_overlap_counts_messages_do_not_state_the_counts():
+    r = check_overlap_counts(_no_border, quiet=True)
+    assert not r and "expected" not in r.message
+    assert str(overlap_counts(3, 2, 5).tolist()) not in r.message
+
+
+class LiarInt(int):
+    __eq__ = lambda self, other: True  # noqa: E731
+    __hash__ = int.__hash__
+
+
+@pytest.mark.parametrize("check,value", [(check_transposed_size, LiarInt(20)), (check_transposed_size, LiarInt(7)),
+                                         (check_generator_parameters, LiarInt(3_576_704)),
+                                         (check_generator_parameters, LiarInt(1))])
+def test_numbers_that_equal_everything_are_rejected(check, value):
+    r = check(value, quiet=True)
+    assert not r and "not numbers" in r.message, r.message
+
+
+@pytest.mark.parametrize("answer", [{"batch_train": LiarInt(1), "batch_eval": LiarInt(1), "layer_train": LiarInt(1)},
+                                    type("LiarDict", (dict,), {"__eq__": lambda s, o: True})(
+                                        batch_train=63, batch_eval=0, layer_train=0)])
+def test_bn_coupling_rejects_values_that_equal_everything(answer):
+    r = check_bn_coupling(answer, quiet=True)
+    assert not r and "not numbers" in r.message, r.message
+
+
+def test_bn_coupling_accepts_floats_and_hints_do_not_state_the_counts():
+    assert check_bn_coupling({"batch_train": 63.0, "batch_eval": 0.0, "layer_train": 0}, quiet=True)
+    for wrong in ({"batch_train": 0, "batch_eval": 0, "layer_train": 0},
+                  {"batch_train": 63, "batch_eval": 5, "layer_train": 0},
+                  {"batch_train": 63, "batch_eval": 0, "layer_train": 63}):
+        message = check_bn_coupling(wrong, quiet=True).message
+        assert "(63)" not in message and "(0)" not in message and "63 others" not in message, message
+
+
+def test_value_exercises_hints_do_not_state_the_answers():
+    assert "20" not in check_transposed_size(19, quiet=True).message
+    assert "3,576,704" not in check_generator_parameters(3_000_000, quiet=True).message
+    for doc in (check_transposed_size.__doc__, check_generator_parameters.__doc__, check_bn_coupling.__doc__):
+        assert "20" not in doc and "3,57" not in doc and " 63 others" not in doc

@@ -14,7 +14,19 @@ from gantools.exercises.evaluation import (
     check_is_half_unsure,
     check_is_k_classes,
 )
+from gantools.exercises.protocol import evaluate
 from gantools.metrics import inception_score
+
+SEEDS = (0, 1, 2)
+
+
+class Liar(float):
+    """A number that claims to equal everything."""
+
+    def __eq__(self, other):
+        return True
+
+    __hash__ = float.__hash__
 
 
 def starter(*args):
@@ -29,7 +41,7 @@ def test_fd_1d_accepts_two():
 
 @pytest.mark.parametrize("wrong,word", [
     (10.0, "variances"), (1.0, "only one of the two terms"), (math.sqrt(2), "its square"),
-    (6.0, "cross term"), (3.0, "square root of S1 S2"), (4.0, "standard deviations"), ("two", "standard deviations"),
+    (6.0, "cross term"), (3.0, "square root of S1 S2"), (4.0, "standard deviations"), ("two", "one number"),
 ])
 def test_fd_1d_rejects(wrong, word):
     r = check_fd_1d(wrong, quiet=True)
@@ -242,16 +254,16 @@ def _page(n, d):
 @pytest.mark.parametrize("wrong,word", [
     (lambda n, d, s1, s2: fd_bias(n, d, s1, s2) + d * (s1 - s2) ** 2, "expected FD itself"),
     (lambda n, d, s1, s2: _page(n, d), "section 10.2's formula"),
-    (lambda n, d, s1, s2: (s1**2 + s2**2) / 2 * _page(n, d), "the product s1 s2"),
-    (lambda n, d, s1, s2: s1 * s2 * _page(n, d), "(s1² + s2²) / n, not 2 d s1 s2 / n"),
+    (lambda n, d, s1, s2: (s1**2 + s2**2) / 2 * _page(n, d), "which combination of s1 and s2"),
+    (lambda n, d, s1, s2: s1 * s2 * _page(n, d), "covariance (s1² + s2²) I / n"),
     (lambda n, d, s1, s2: s1 * s2 * d * (d + 1) / (2 * (n - 1)), "sample means differ too"),
     (lambda n, d, s1, s2: d * (s1**2 + s2**2) / n, "mean term alone"),
     (lambda n, d, s1, s2: d * (s1**2 + s2**2) / n - s1 * s2 * d * (d + 1) / (2 * (n - 1)), "concave"),
     (lambda n, d, s1, s2: d * (s1**2 + s2**2) / n + s1 * s2 * d**2 / (2 * (n - 1)), "twice the variance"),
     (lambda n, d, s1, s2: d * (s1**2 + s2**2) / n + s1 * s2 * d / (n - 1), "off-diagonal"),
     (lambda n, d, s1, s2: d * (s1**2 + s2**2) / n + s1 * s2 * d * (d + 1) / (n - 1), "-x²/8"),
-    (lambda n, d, s1, s2: 2.973, "expected"),  # a number the run prints, pasted
-    (lambda n, d, s1, s2: fd_bias(n, d, s1, s2) * 1.05, "expected"),
+    (lambda n, d, s1, s2: 2.973, "Split FD"),  # a number the run prints, pasted
+    (lambda n, d, s1, s2: fd_bias(n, d, s1, s2) * 1.05, "Split FD"),
     (lambda n, d, s1, s2: [1.0, 2.0], "one finite number"),
     (lambda n, d, s1, s2: float("nan"), "one finite number"),
     (lambda n, d, s1, s2: 1 / 0, "ZeroDivisionError"),
@@ -277,3 +289,78 @@ def test_fd_bias_spread_rejects_a_simulation_with_gantools_fd():
 def test_fd_bias_spread_starter(fn):
     with pytest.raises(NotImplementedError):
         check_fd_bias_spread(fn, quiet=True)
+
+
+# -- the two halves: fresh cases, tables, liars --------------------------------------------
+@pytest.mark.parametrize("check,right", [(check_fd_1d, 2.0), (check_is_k_classes, 4)])
+def test_value_exercises_judge_plain_values_only(check, right):
+    assert check(right, quiet=True)
+    for liar in (Liar(right), Liar(0.0)):  # a float subclass is not a plain number: rejected, never trusted
+        r = check(liar, quiet=True)
+        assert not r and "not numbers" in r.message, r.message
+    r = check(lambda: right, quiet=True)
+    assert not r and "value" in r.message, r.message
+
+
+def _table_of_the_book(check, fn):
+    """An answer that returns the right values for the book's cases only (a lookup), 1.0 elsewhere."""
+    spec = check.spec
+
+    def key(args):
+        return repr([a.tolist() if isinstance(a, np.ndarray) else a for a in args])
+
+    table = {}
+    for case in spec.draw(None):
+        args = spec.build(case) if spec.build else tuple(case)
+        table[key(args)] = fn(*args)
+    return lambda *args: table.get(key(args), 1.0)
+
+
+@pytest.mark.parametrize("check,solution,wrong", [
+    (check_frechet_distance, frechet_distance,
+     lambda m1, s1, m2, s2: _dm(m1, m2) + np.trace(s1 + s2 - 2 * linalg.sqrtm(s1).real @ linalg.sqrtm(s2).real)),
+    (check_is_half_unsure, is_mixture, lambda f, k: f * k + (1 - f)),
+    (check_fd_bias_spread, fd_bias, lambda n, d, s1, s2: _page(n, d)),
+])
+def test_fresh_cases(check, solution, wrong):
+    spec = check.spec
+    table = _table_of_the_book(check, solution)
+    assert check(table, quiet=True)  # the table is right on the book's cases ...
+    for seed in SEEDS:
+        assert evaluate(spec, solution, np.random.default_rng(seed))[0] == "pass"
+        assert evaluate(spec, wrong, np.random.default_rng(seed))[0] == "fail"
+        assert evaluate(spec, table, np.random.default_rng(seed))[0] == "fail"  # ... and only there
+    assert spec.draw(np.random.default_rng(0)) != spec.draw(None)
+    assert spec.draw(np.random.default_rng(0)) == spec.draw(np.random.default_rng(0))
+    assert spec.draw(np.random.default_rng(0)) != spec.draw(np.random.default_rng(1))
+
+
+def test_independent_routes_pass_fresh_cases():
+    for seed in SEEDS:
+        assert evaluate(check_frechet_distance.spec, via_eigenvalues, np.random.default_rng(seed))[0] == "pass"
+        assert evaluate(check_is_half_unsure.spec, lambda f, k: math.exp(f * math.log(k)),
+                        np.random.default_rng(seed))[0] == "pass"
+
+
+def test_frechet_distance_book_cases_are_unchanged():
+    cases = check_frechet_distance.spec.draw(None)
+    rng = np.random.default_rng(10)
+    s1, s2 = rng.standard_normal((6, 6)), rng.standard_normal((6, 6))
+    s1, s2 = s1 @ s1.T / 6 + 0.1 * np.eye(6), s2 @ s2.T / 6 + 0.1 * np.eye(6)
+    mu1, mu2 = rng.standard_normal(6), rng.standard_normal(6)
+    assert [c["name"] for c in cases] == ["1D Gaussians N(0, 1) and N(1, 4)", "diagonal covariances in 3D",
+                                          "non-commuting 6x6 covariances"]
+    for got, want in zip(check_frechet_distance.spec.build(cases[2]), (mu1, s1, mu2, s2), strict=True):
+        assert np.array_equal(got, want)
+
+
+def test_fresh_cases_cover_the_regimes():
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        mix = check_is_half_unsure.spec.draw(rng)
+        assert {0.0, 1.0} <= {f for f, _ in mix} and all(0 <= f <= 1 and k >= 2 for f, k in mix)
+        spread = check_fd_bias_spread.spec.draw(rng)
+        assert all(n >= 300 and n >= 4 * d * d for n, d, _, _ in spread)
+        ratios = [s2 / s1 for _, _, s1, s2 in spread]
+        assert min(ratios) <= 0.5 and max(ratios) >= 1.5 and 1.0 in ratios
+        assert min(d for _, d, _, _ in spread) == 1 and max(d for _, d, _, _ in spread) >= 12

@@ -7,6 +7,24 @@ import pytest
 import torch
 
 from gantools.exercises.families import check_ddim_step_v, check_elbo_gap, check_loss_floor, check_one_step_std
+from gantools.exercises.protocol import evaluate
+
+SEEDS = (0, 1, 2)
+
+
+def fresh(check, answer, seed):
+    """(status, message) of ``answer`` on the cases the grader would draw from ``seed``."""
+    return evaluate(check.spec, answer, np.random.default_rng(seed))
+
+
+@pytest.mark.parametrize("check", [check_elbo_gap, check_ddim_step_v, check_one_step_std, check_loss_floor])
+def test_fresh_cases_are_new_and_reproducible(check):
+    book = check.spec.draw(None)
+    assert check.spec.draw(np.random.default_rng(7)) == check.spec.draw(np.random.default_rng(7))
+    assert check.spec.draw(np.random.default_rng(7)) != check.spec.draw(np.random.default_rng(8))
+    for seed in SEEDS:
+        drawn = check.spec.draw(np.random.default_rng(seed))
+        assert drawn != book and len(drawn) >= len(book)
 
 
 def starter(*args):
@@ -15,7 +33,7 @@ def starter(*args):
 
 
 def elbo_gap(x, q, w, mu, sd):
-    q, w, mu, sd = (np.asarray(a, float) for a in (q, w, mu, sd))
+    q, w, mu, sd = (np.asarray(v, dtype=float) for v in (q, w, mu, sd))
     log_joint = np.log(w) - 0.5 * ((x - mu) / sd) ** 2 - np.log(sd * np.sqrt(2 * np.pi))
     log_p = np.log(np.exp(log_joint).sum())
     return float(log_p - (q * (log_joint - np.log(q))).sum())
@@ -24,7 +42,7 @@ def elbo_gap(x, q, w, mu, sd):
 def elbo_gap_by_sampling(x, q, w, mu, sd):
     """An independent route: E_q[log q - log p(z | x)] by Monte Carlo over z ~ q."""
     rng = np.random.default_rng(0)
-    q, w, mu, sd = (np.asarray(a, float) for a in (q, w, mu, sd))
+    q, w, mu, sd = (np.asarray(v, dtype=float) for v in (q, w, mu, sd))
     joint = w * np.exp(-0.5 * ((x - mu) / sd) ** 2) / sd
     post = joint / joint.sum()
     z = rng.choice(len(q), size=2_000_000, p=q)
@@ -37,7 +55,7 @@ def test_elbo_gap():
         assert abs(elbo_gap_by_sampling(x, q, w, mu, sd) - elbo_gap(x, q, w, mu, sd)) < 5e-3
 
     def reversed_kl(x, q, w, mu, sd):
-        q, w, mu, sd = (np.asarray(a, float) for a in (q, w, mu, sd))
+        q, w, mu, sd = (np.asarray(v, dtype=float) for v in (q, w, mu, sd))
         joint = w * np.exp(-0.5 * ((x - mu) / sd) ** 2) / sd
         post = joint / joint.sum()
         return float((post * np.log(post / q)).sum())
@@ -47,7 +65,7 @@ def test_elbo_gap():
         return elbo_gap(x, q, w, mu, sd) - float((q_ * np.log(q_)).sum())
 
     for wrong, word in ((reversed_kl, "KL(posterior || q)"), (lambda *a: -elbo_gap(*a), "ELBO - log p"),
-                        (no_entropy, "entropy"), (lambda *a: 0.5, "expected")):
+                        (no_entropy, "entropy"), (lambda *a: 0.5, "not the gap")):
         r = check_elbo_gap(wrong, quiet=True)
         assert not r and word in r.message, r.message
 
@@ -111,7 +129,7 @@ def test_one_step_std():
     slope = np.cov(x0, xT)[0, 1] / xT.var()
     assert abs(slope * xT.std() - one_step_std(s, a)) < 2e-3 * one_step_std(s, a) + 1e-4
     for wrong, word in ((lambda s, a: s, "shrunken"), (lambda s, a: a * s**2 / (a * s**2 + 1 - a), "sqrt(a)"),
-                        (lambda s, a: 0.004, "expected")):
+                        (lambda s, a: 0.004, "not the output's std")):
         r = check_one_step_std(wrong, quiet=True)
         assert not r and word in r.message, r.message
 
@@ -183,7 +201,7 @@ def test_loss_floor():
                         (lambda s, abar: float(np.mean(np.sqrt(tail(s, abar) * s**2 / (
                             tail(s, abar) * s**2 + 1 - tail(s, abar))))), "square root"),
                         (lambda s, abar: loss_floor(0.5, linear_alpha_bar(1000)), "the same number"),
-                        (lambda s, abar: 0.25, "expected")):
+                        (lambda s, abar: 0.25, "not the floor")):
         r = check_loss_floor(wrong, quiet=True)
         assert not r and word in r.message, r.message
 
@@ -205,3 +223,99 @@ def test_loss_floor():
     assert not r and "mixture_eps" in r.message, r.message
     with pytest.raises(NotImplementedError):
         check_loss_floor(starter, quiet=True)
+
+
+# -- fresh cases: what the grader draws for every submission -------------------------------------
+_BOOK = {name: check.spec.draw(None) for name, check in (("elbo", check_elbo_gap), ("ddim", check_ddim_step_v),
+                                                         ("std", check_one_step_std), ("floor", check_loss_floor))}
+
+
+def _reversed_kl(x, q, w, mu, sd):
+    q, w, mu, sd = (np.asarray(v, dtype=float) for v in (q, w, mu, sd))
+    joint = w * np.exp(-0.5 * ((x - mu) / sd) ** 2) / sd
+    post = joint / joint.sum()
+    return float((post * np.log(post / q)).sum())
+
+
+_ELBO_TABLE = {c[0]: elbo_gap(*c) for c in _BOOK["elbo"]}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_elbo_gap_fresh(seed):
+    assert fresh(check_elbo_gap, elbo_gap, seed)[0] == "pass"
+    status, message = fresh(check_elbo_gap, _reversed_kl, seed)
+    assert status == "fail" and "KL(posterior || q)" in message, message
+    status, message = fresh(check_elbo_gap, lambda x, *rest: _ELBO_TABLE.get(x, 0.1), seed)  # the book's outputs
+    assert status == "fail", message
+    cases = check_elbo_gap.spec.draw(np.random.default_rng(seed))
+    assert {len(c[1]) for c in cases} == {2, 3, 4} and all(min(c[1]) > 0 for c in cases)
+    assert all(abs(sum(c[1]) - 1) < 1e-12 and abs(sum(c[2]) - 1) < 1e-12 for c in cases)
+
+
+def _v_as_noise(x, v, a, a_prev):  # the chapter's eps-step with v in place of eps
+    return a_prev**0.5 * (x - (1 - a) ** 0.5 * v) / a**0.5 + (1 - a_prev) ** 0.5 * v
+
+
+def _ddim_table():
+    table = {}
+    for a, a_prev, seed in _BOOK["ddim"]:
+        g = torch.Generator().manual_seed(seed)
+        x, v = (torch.randn(5, 2, generator=g, dtype=torch.float64) for _ in range(2))
+        table[(a, a_prev)] = ddim_step_v(x, v, a, a_prev)
+    return table
+
+
+_DDIM_TABLE = _ddim_table()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_ddim_step_v_fresh(seed):
+    assert fresh(check_ddim_step_v, ddim_step_v, seed)[0] == "pass"
+    status, message = fresh(check_ddim_step_v, _v_as_noise, seed)
+    assert status == "fail" and "v used as the noise" in message, message
+    status, message = fresh(check_ddim_step_v, lambda x, v, a, ap: _DDIM_TABLE.get((a, ap), x), seed)
+    assert status == "fail", message
+    cases = check_ddim_step_v.spec.draw(np.random.default_rng(seed))
+    assert all(0 < a < a_prev <= 1 for a, a_prev, *_ in cases) and cases[-1][1] == 1.0
+
+
+def test_ddim_step_v_leaves_the_callers_rng_alone():
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    fresh(check_ddim_step_v, ddim_step_v, 0)
+    assert torch.equal(before, torch.get_rng_state())
+
+
+_STD_TABLE = {(s, a): one_step_std(s, a) for s, a in _BOOK["std"]}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_one_step_std_fresh(seed):
+    assert fresh(check_one_step_std, one_step_std, seed)[0] == "pass"
+    status, message = fresh(check_one_step_std, lambda s, a: a * s**2 / (a * s**2 + 1 - a), seed)
+    assert status == "fail" and "not a" in message, message
+    status, message = fresh(check_one_step_std, lambda s, a: _STD_TABLE.get((s, a), 0.004), seed)
+    assert status == "fail", message
+    cases = check_one_step_std.spec.draw(np.random.default_rng(seed))
+    assert cases[0][1] < 1e-3 and cases[-1][1] > 0.7  # DDPM's tiny abar_T and a nearly clean one
+
+
+_FLOOR_TABLE = {(s, len(abar)): loss_floor(s, abar) for s, abar in _BOOK["floor"]}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_loss_floor_fresh(seed):
+    assert fresh(check_loss_floor, loss_floor, seed)[0] == "pass"
+    assert fresh(check_loss_floor, loss_floor_by_least_squares, seed)[0] == "pass"  # the independent route
+    status, message = fresh(check_loss_floor, lambda s, abar: loss_floor(s, np.append(1.0, abar)), seed)
+    assert status == "fail" and "abar_0 = 1" in message, message
+    status, message = fresh(check_loss_floor, lambda s, abar: _FLOOR_TABLE.get((s, len(abar)), 0.25), seed)
+    assert status == "fail", message
+    cases = check_loss_floor.spec.draw(np.random.default_rng(seed))
+    assert [s < 1 for s, _ in cases] == [True, False, False, True] and cases[1][0] == 1.0
+    assert all(ab[0] == 1.0 and all(0 < a < 1 for a in ab[1:]) for _, ab in cases)
+    assert len(cases[2][1]) <= 31  # the short schedule, where counting abar_0 shows
+
+
+def test_loss_floor_gets_a_numpy_array():
+    assert check_loss_floor(lambda s, abar: loss_floor(s, abar) if type(abar) is np.ndarray else 0.0, quiet=True)

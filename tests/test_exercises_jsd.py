@@ -10,7 +10,9 @@ from scipy.special import expit, xlogy
 
 from gantools.distributions import GaussianMixture, normal
 from gantools.exercises import check_collapsed_jsd, check_jsd_on_grid, check_ns_gradient, check_value_uniform
-from gantools.exercises.jsd import _ns_gradients, collapsed_jsd_reference
+from gantools.exercises.jsd import _ns_gradients_reference as _ns_gradients
+from gantools.exercises.jsd import collapsed_jsd_reference
+from gantools.exercises.protocol import evaluate
 from gantools.theory import js_divergence
 
 LOG2 = math.log(2)
@@ -97,7 +99,7 @@ def _naive_nan(p, q, dx):  # 0 * log(0 / m) = nan where p = 0
     (_naive_nan, "0·log 0"),
     (lambda p, q, dx: 0.5 * (p + q), "one number"),
     (lambda p, q, dx: 1 / 0, "ZeroDivisionError"),
-    (lambda p, q, dx: 0.1, "expected"),
+    (lambda p, q, dx: 0.1, "not the JSD"),
 ])
 def test_jsd_on_grid_rejects(wrong, word):
     r = check_jsd_on_grid(wrong, quiet=True)
@@ -193,3 +195,110 @@ def test_ns_gradient_rejects_the_library_route():
 def test_ns_gradient_starter(fn):
     with pytest.raises(NotImplementedError):
         check_ns_gradient(fn, quiet=True)
+
+
+# -- fresh cases (what the grader draws for every submission) ---------------------------------
+SEEDS = (0, 1, 2)
+_BOOK_K = {k: collapsed_jsd(k) for k in (8, 2, 25, 1, 3)}
+_BOOK_THETA = {t: ns_gradient(t) for t in (1.0, 0.5, 2.0, 4.0)}
+
+
+def _book_grid_table():
+    """jsd_on_grid's right outputs on the book's four pairs, keyed by the arrays' peaks."""
+    table = {}
+    for case in check_jsd_on_grid.spec.draw(None):
+        p, q, dx = check_jsd_on_grid.spec.build(case)
+        table[round(float(p.max()), 9), round(float(q.max()), 9)] = jsd_on_grid(p, q, dx)
+    return table
+
+
+_BOOK_GRID = _book_grid_table()
+
+
+@pytest.mark.parametrize("check,solution", [
+    (check_collapsed_jsd, collapsed_jsd), (check_jsd_on_grid, jsd_on_grid), (check_ns_gradient, ns_gradient),
+])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_reference_passes_fresh_cases(check, solution, seed):
+    status, message = evaluate(check.spec, solution, np.random.default_rng(seed))
+    assert status == "pass", message
+
+
+@pytest.mark.parametrize("check,wrong", [
+    (check_collapsed_jsd, lambda k: 2 * collapsed_jsd(k)),
+    (check_jsd_on_grid, _kl_pm_only),
+    (check_ns_gradient, _minimax),
+])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_wrong_answer_fails_fresh_cases(check, wrong, seed):
+    assert evaluate(check.spec, wrong, np.random.default_rng(seed))[0] == "fail"
+
+
+@pytest.mark.parametrize("check,table", [
+    (check_collapsed_jsd, lambda k: _BOOK_K.get(k, 0.5)),
+    (check_jsd_on_grid, lambda p, q, dx: _BOOK_GRID.get((round(float(p.max()), 9), round(float(q.max()), 9)), 0.3)),
+    (check_ns_gradient, lambda t: _BOOK_THETA.get(t, 0.6)),
+])
+def test_a_table_of_the_book_outputs_passes_the_book_but_fails_fresh_cases(check, table):
+    assert evaluate(check.spec, table)[0] == "pass"
+    for seed in SEEDS:
+        assert evaluate(check.spec, table, np.random.default_rng(seed))[0] == "fail"
+
+
+@pytest.mark.parametrize("check", [check_collapsed_jsd, check_jsd_on_grid, check_ns_gradient])
+def test_fresh_cases_are_new_and_reproducible(check):
+    spec = check.spec
+    assert spec.draw(np.random.default_rng(0)) != spec.draw(None)
+    assert spec.draw(np.random.default_rng(0)) != spec.draw(np.random.default_rng(1))
+    assert spec.draw(np.random.default_rng(5)) == spec.draw(np.random.default_rng(5))
+
+
+def test_book_cases_are_the_chapters():
+    assert check_collapsed_jsd.spec.draw(None) == [8, 2, 25, 1, 3]
+    assert check_ns_gradient.spec.draw(None) == [1.0, 0.5, 2.0, 4.0]
+    cases = check_jsd_on_grid.spec.draw(None)
+    assert [check_jsd_on_grid.spec.describe(c) for c in cases] == [
+        "On N(0, 1) vs N(1, 2)", "On a two-mode mixture vs N(0.5, 0.7)", "On U(0, 1) vs U(0.5, 3) (partly overlapping)",
+        "On U(0, 1) vs U(3, 4) (disjoint)"]
+
+
+def _kind(case):
+    p, q = case["p"], case["q"]
+    if "low" in p:
+        return "disjoint" if p["high"] < q["low"] or q["high"] < p["low"] else "overlapping"
+    return "mixture" if len(p["means"]) > 1 else "gaussians"
+
+
+def test_fresh_grid_pairs_cover_the_regimes():
+    """Every draw has a Gaussian pair, a mixture, overlapping and disjoint uniforms, all inside the grid, and a
+    JSD large enough that the wrong variants are told apart."""
+    for seed in range(20):
+        cases = check_jsd_on_grid.spec.draw(np.random.default_rng(seed))
+        assert sorted(_kind(c) for c in cases) == ["disjoint", "gaussians", "mixture", "overlapping"]
+        for c in cases:
+            p, q, dx = check_jsd_on_grid.spec.build(c)
+            assert abs(p.sum() * dx - 1) < 2e-3 and abs(q.sum() * dx - 1) < 2e-3
+            assert jsd_on_grid(p, q, dx) > 0.02
+
+
+@pytest.mark.parametrize("check,right", [(check_value_uniform, LOG2 - 1.5 * math.log(3))])
+def test_value_exercise_judges_the_plain_value_only(check, right):
+    class Liar(float):
+        __eq__ = lambda self, other: True  # noqa: E731
+        __hash__ = float.__hash__
+
+    assert not check(Liar(-0.5), quiet=True)
+    assert not check(Liar(right), quiet=True)  # a float subclass is not a plain number: rejected
+    assert not check("-0.9548", quiet=True)
+    assert not check(lambda: right, quiet=True)
+    assert check(np.float64(right), quiet=True)
+
+
+def test_answers_stay_private():
+    """No fail message of the chapter's checks states the expected value."""
+    for check, wrong in [(check_collapsed_jsd, lambda k: 0.5), (check_jsd_on_grid, lambda p, q, dx: 0.1),
+                         (check_ns_gradient, lambda t: 0.5), (check_value_uniform, -0.9)]:
+        message = check(wrong, quiet=True).message
+        assert "expected" not in message, message
+    assert "0.4969" not in check_collapsed_jsd(lambda k: 0.5, quiet=True).message
+    assert "0.602" not in check_ns_gradient(lambda t: 0.5, quiet=True).message

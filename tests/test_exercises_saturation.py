@@ -7,6 +7,7 @@ import torch
 from scipy.special import expit
 
 from gantools.exercises import check_gradient_penalty, check_gradient_ratio, check_logit_gradients
+from gantools.exercises.protocol import evaluate
 
 
 def starter(*args):
@@ -194,3 +195,147 @@ def test_gradient_penalty_rejects_the_shortcut_through_gantools():
 def test_gradient_penalty_starter(fn):
     with pytest.raises(NotImplementedError):
         check_gradient_penalty(fn, quiet=True)
+
+
+def _backward_inside(critic, real, fake, eps, lam):
+    """The right penalty, but backward() already consumed its graph."""
+    gp = my_gradient_penalty(critic, real, fake, eps, lam)
+    gp.backward()
+    return gp
+
+
+def test_gradient_penalty_rejects_a_penalty_whose_graph_is_spent():
+    r = check_gradient_penalty(_backward_inside, quiet=True)
+    assert not r and "cannot be differentiated" in r.message, r.message
+
+
+def test_gradient_penalty_rejects_the_penalty_from_interpolate_gradients():
+    from gantools.exercises.common import interpolate_gradients
+
+    def shortcut(critic, real, fake, eps, lam):
+        return lam * ((interpolate_gradients(critic, real, fake, eps).norm(dim=1) - 1) ** 2).mean()
+
+    r = check_gradient_penalty(shortcut, quiet=True)
+    assert not r and "interpolate_gradients" in r.message, r.message
+
+
+def test_gradient_penalty_book_cases_are_the_chapters():
+    """The book's critics and batches are those the check always used (seeded weights and data, eps seed 3)."""
+    cases = check_gradient_penalty.spec.draw(None)
+    assert [c["critic"] for c in cases] == ["linear", "mlp", "conv"]
+    assert [len(c["real"]) for c in cases] == [8, 16, 6] and all(c["eps_seed"] == 3 and c["lam"] == 10.0 for c in cases)
+    g = torch.Generator().manual_seed(0)
+    first = torch.randn(8, 3, generator=g, dtype=torch.float64)
+    assert cases[0]["real"] == first.tolist()
+    critic, real, fake, eps = check_gradient_penalty.spec.build(cases[0])[:4]
+    assert torch.equal(eps, torch.rand(8, generator=torch.Generator().manual_seed(3), dtype=torch.float64))
+    state = torch.get_rng_state()
+    check_gradient_penalty.spec.build(cases[1])
+    assert torch.equal(state, torch.get_rng_state())  # building a critic leaves the caller's RNG alone
+
+
+# -- fresh cases (what the grader draws for every submission) ---------------------------------
+SEEDS = (0, 1, 2)
+_BOOK_A = check_logit_gradients.spec.draw(None)[0]
+_BOOK_LOGITS = {tuple(_BOOK_A): logit_gradients(np.array(_BOOK_A))}
+
+
+def _logit_table(a):
+    return _BOOK_LOGITS.get(tuple(a.tolist()), (np.zeros_like(a), -np.ones_like(a)))
+
+
+def _book_penalty_table():
+    """Each book case's penalty and its gradient with respect to the critic's weights, keyed by the first real number."""
+    table = {}
+    for case in check_gradient_penalty.spec.draw(None):
+        critic, real, fake, eps, lam = check_gradient_penalty.spec.build(case)
+        gp = my_gradient_penalty(critic, real, fake, eps, lam)
+        params = list(critic.parameters())
+        grads = torch.autograd.grad(gp, params, allow_unused=True)
+        table[real.flatten()[0].item()] = (gp.item(), [torch.zeros_like(p) if g is None else g.detach()
+                                                       for p, g in zip(params, grads, strict=True)])
+    return table
+
+
+_BOOK_GP = _book_penalty_table()
+
+
+def _penalty_table(critic, real, fake, eps, lam):
+    """The book's penalties and weight gradients, replayed: a constant with the stored gradient attached."""
+    value, grads = _BOOK_GP.get(real.flatten()[0].item(), (1.0, None))
+    params = list(critic.parameters())
+    if grads is None:
+        return torch.tensor(value, dtype=torch.float64)
+    linear = sum((p * g).sum() for p, g in zip(params, grads, strict=True))
+    return value + linear - linear.detach()
+
+
+@pytest.mark.parametrize("check,solution", [
+    (check_logit_gradients, logit_gradients), (check_gradient_penalty, my_gradient_penalty),
+])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_reference_passes_fresh_cases(check, solution, seed):
+    status, message = evaluate(check.spec, solution, np.random.default_rng(seed))
+    assert status == "pass", message
+
+
+@pytest.mark.parametrize("check,wrong", [
+    (check_logit_gradients, _d_space),
+    (check_logit_gradients, lambda a: logit_gradients(a)[::-1]),
+    (check_gradient_penalty, _variant("meanfirst")),
+    (check_gradient_penalty, _without_graph),
+])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_wrong_answer_fails_fresh_cases(check, wrong, seed):
+    assert evaluate(check.spec, wrong, np.random.default_rng(seed))[0] == "fail"
+
+
+@pytest.mark.parametrize("check,table", [(check_logit_gradients, _logit_table), (check_gradient_penalty, _penalty_table)])
+def test_a_table_of_the_book_outputs_passes_the_book_but_fails_fresh_cases(check, table):
+    assert evaluate(check.spec, table)[0] == "pass"
+    for seed in SEEDS:
+        assert evaluate(check.spec, table, np.random.default_rng(seed))[0] == "fail"
+
+
+@pytest.mark.parametrize("check", [check_logit_gradients, check_gradient_penalty])
+def test_fresh_cases_are_new_and_reproducible(check):
+    spec = check.spec
+    assert spec.draw(np.random.default_rng(0)) != spec.draw(None)
+    assert spec.draw(np.random.default_rng(0)) != spec.draw(np.random.default_rng(1))
+    assert spec.draw(np.random.default_rng(5)) == spec.draw(np.random.default_rng(5))
+
+
+def test_fresh_logits_cover_the_regimes():
+    for seed in range(20):
+        for case in check_logit_gradients.spec.draw(np.random.default_rng(seed)):
+            a = np.abs(case)
+            assert (a <= 5).any() and ((a > 5) & (a < 100)).any() and (np.array(case) > 300).any()
+            assert (np.array(case) < -300).any() and not ((a > 19) & (a < 25)).any()
+
+
+def test_fresh_critics_tell_the_wrong_penalties_apart():
+    """On every draw each kind of critic appears, and each plausible wrong penalty fails."""
+    for seed in range(4):
+        cases = check_gradient_penalty.spec.draw(np.random.default_rng(seed))
+        assert sorted(c["critic"] for c in cases) == ["conv", "linear", "mlp"]
+        for kind in ("square", "nolam", "batch", "swap", "fake", "real", "meanfirst"):
+            assert evaluate(check_gradient_penalty.spec, _variant(kind), np.random.default_rng(seed))[0] == "fail"
+
+
+@pytest.mark.parametrize("check,right", [(check_gradient_ratio, 99.0)])
+def test_value_exercise_judges_the_plain_value_only(check, right):
+    class Liar(float):
+        __eq__ = lambda self, other: True  # noqa: E731
+        __hash__ = float.__hash__
+
+    assert not check(Liar(50.0), quiet=True)
+    assert not check(Liar(right), quiet=True)  # a float subclass is not a plain number: rejected
+    assert not check("99", quiet=True)
+    assert check(np.float64(right), quiet=True) and check(99, quiet=True)
+
+
+def test_answers_stay_private():
+    """No fail message of the chapter's checks states the expected value."""
+    for check, wrong in [(check_gradient_ratio, 50.0), (check_gradient_penalty, lambda c, r, f, e, lam: torch.tensor(1.0))]:
+        message = check(wrong, quiet=True).message
+        assert "expected" not in message and "99" not in message, message

@@ -1,6 +1,7 @@
 """The chapter 13 exercise checks accept the right answers (and an independent route),
 reject plausible wrong ones with a targeted hint and the shortcuts, and treat the untouched
-starter code as not attempted."""
+starter code as not attempted; on the fresh cases the grader draws, the answers still pass and
+a table of the book's outputs does not."""
 
 import math
 
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from gantools.exercises.protocol import evaluate
 from gantools.exercises.translation import (
     check_cycle_gradient,
     check_identity_gain,
@@ -15,6 +17,50 @@ from gantools.exercises.translation import (
     check_shuffle_class_kept,
 )
 from gantools.translation import make_domains
+
+SEEDS = (0, 1, 2)
+
+
+def _key(args) -> tuple:
+    """The arguments of one call as a dictionary key (a callable counts by its output on 1)."""
+    out = []
+    for a in args:
+        if callable(a):
+            a = a(torch.ones(()))
+        a = a.detach().numpy() if isinstance(a, torch.Tensor) else a
+        out.append(np.asarray(a, dtype=float).round(9).tobytes() if np.ndim(a) else round(float(a), 9))
+    return tuple(out)
+
+
+def book_table(check, solution):
+    """An answer that returns the right values on the book's cases only (the first one elsewhere): a
+    table of outputs copied from the page or from a classmate."""
+    spec = check.spec
+    rows = {}
+    for case in spec.draw(None):
+        args = spec.build(case) if spec.build else tuple(case)
+        rows[_key(args)] = solution(*args)
+    first = next(iter(rows.values()))
+
+    def table(*args):
+        return rows.get(_key(args), first)
+
+    return table
+
+
+def fresh(check, answer, seed):
+    """(status, message) of ``answer`` on the fresh cases the grader draws from ``seed``."""
+    return evaluate(check.spec, answer, np.random.default_rng(seed))
+
+
+@pytest.mark.parametrize("check", [check_cycle_gradient, check_identity_loss, check_identity_gain])
+def test_fresh_cases_are_new_json_and_reproducible(check):
+    spec = check.spec
+    book = spec.draw(None)
+    for seed in SEEDS:
+        cases = spec.draw(np.random.default_rng(seed))
+        assert cases != book and cases == spec.draw(np.random.default_rng(seed))
+        assert cases != spec.draw(np.random.default_rng(seed + 10))
 
 
 def starter(*args):
@@ -47,6 +93,36 @@ def test_shuffle_class_kept():
         check_shuffle_class_kept(None, quiet=True)
 
 
+class Liar(float):
+    """A number that compares equal to everything."""
+
+    def __eq__(self, other):
+        return True
+
+    __hash__ = float.__hash__
+
+
+def test_shuffle_class_kept_pass_message_states_the_reference():
+    from gantools.exercises.translation import SHUFFLE_OK, _shuffle_kept_reference
+
+    assert f"= {_shuffle_kept_reference():.4f}:" in SHUFFLE_OK
+    r = check_shuffle_class_kept(_shuffle_kept_reference(), quiet=True)
+    assert r and r.message == SHUFFLE_OK
+
+
+def test_shuffle_class_kept_takes_plain_numbers_only():
+    from gantools.exercises.translation import _shuffle_kept_reference
+
+    right = _shuffle_kept_reference()
+    assert check_shuffle_class_kept(right, quiet=True) and check_shuffle_class_kept(np.float64(right), quiet=True)
+    assert check_shuffle_class_kept([right], quiet=True)
+    for liar in (Liar(0.3), Liar(right)):
+        r = check_shuffle_class_kept(liar, quiet=True)
+        assert not r and "Liar" in r.message, r.message
+    for wrong in ("0.101", True, lambda: right):
+        assert not check_shuffle_class_kept(wrong, quiet=True)
+
+
 def cycle_gradient(a, b, x, y):
     return float(np.mean(np.sign(b * a * x - x) * b * x) + np.mean(np.sign(a * b * y - y) * b * y))
 
@@ -67,11 +143,29 @@ def test_cycle_gradient_accepts_the_formula_and_autograd():
     (lambda a, b, x, y: float(np.mean(np.sign(b * a * x - x) * b * x)), "two terms"),
     (lambda a, b, x, y: float(np.mean(b * x) + np.mean(b * y)), "sign(u)"),
     (lambda a, b, x, y: float(np.mean(2 * (b * a * x - x) * b * x) + np.mean(2 * (a * b * y - y) * b * y)), "L2"),
-    (lambda a, b, x, y: 1.0, "expected"),
+    (lambda a, b, x, y: 1.0, "not the derivative"),
 ])
 def test_cycle_gradient_rejects(wrong, word):
     r = check_cycle_gradient(wrong, quiet=True)
     assert not r and word in r.message, r.message
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_cycle_gradient_on_fresh_cases(seed):
+    assert fresh(check_cycle_gradient, cycle_gradient, seed)[0] == "pass"
+    assert fresh(check_cycle_gradient, by_autograd, seed)[0] == "pass"
+    status, message = fresh(check_cycle_gradient, lambda a, b, x, y: float(np.mean(np.sign(b * a * x - x) * b * x)),
+                            seed)
+    assert status == "fail" and "two terms" in message, message
+    table = book_table(check_cycle_gradient, cycle_gradient)
+    assert check_cycle_gradient(table, quiet=True)
+    assert fresh(check_cycle_gradient, table, seed)[0] == "fail"
+
+
+def test_cycle_gradient_fresh_cases_keep_away_from_the_kink():
+    for seed in range(20):
+        products = [a * b for a, b, *_ in check_cycle_gradient.spec.draw(np.random.default_rng(seed))]
+        assert min(abs(p - 1) for p in products) > 0.09 and min(products) < 0 < max(products) and max(products) > 1
 
 
 def test_cycle_gradient_rejects_the_shortcut():
@@ -102,6 +196,23 @@ def test_identity_loss():
     assert not r and "identity_loss" in r.message
     with pytest.raises(NotImplementedError):
         check_identity_loss(starter, quiet=True)
+
+
+def my_identity_loss(G, F, x, y):
+    return (G(y) - y).abs().mean() + (F(x) - x).abs().mean()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_identity_loss_on_fresh_cases(seed):
+    state = torch.random.get_rng_state()
+    assert fresh(check_identity_loss, my_identity_loss, seed)[0] == "pass"
+    assert torch.equal(state, torch.random.get_rng_state())  # the cases' batches leave torch's RNG alone
+    status, message = fresh(check_identity_loss, lambda G, F, x, y: (G(x) - x).abs().mean() + (F(y) - y).abs().mean(),
+                            seed)
+    assert status == "fail" and "output" in message, message
+    table = book_table(check_identity_loss, my_identity_loss)
+    assert check_identity_loss(table, quiet=True)
+    assert fresh(check_identity_loss, table, seed)[0] == "fail"
 
 
 # -- 13.4 ----------------------------------------------------------------------------------------
@@ -168,7 +279,7 @@ def _argmin(loss, t):
     (lambda t, mu: _argmin(lambda a: abs(a - t) * (1 + 1 / a) + mu * t * abs(a - 1), t), "both translators"),
     (lambda t, mu: _argmin(lambda a: abs(a - t) * (1 + 1 / a) + mu * abs(a - 1) * (1 + 1 / a), t),
      "standard deviation t"),
-    (lambda t, mu: (t + mu) / (1 + mu), "expected"),
+    (lambda t, mu: (t + mu) / (1 + mu), "not the minimiser"),
 ])
 def test_identity_gain_rejects(wrong, word):
     with np.errstate(invalid="ignore"):
@@ -194,3 +305,31 @@ def test_identity_gain_rejects_the_shortcut_and_the_starter():
         check_identity_gain(starter, quiet=True)
     with pytest.raises(NotImplementedError):
         check_identity_gain(None, quiet=True)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_identity_gain_on_fresh_cases(seed):
+    assert fresh(check_identity_gain, identity_gain, seed)[0] == "pass"
+    for wrong, word in ((lambda t, mu: t if mu < 1 else 1.0, "not linear in a"),
+                        (lambda t, mu: 1.0, "only from some weight on"),
+                        (lambda t, mu: np.sqrt(r) if (r := (t - mu) / (mu * t - 1)) > 0 else t, "outside the interval"),
+                        (lambda t, mu: 1 / identity_gain(t, mu), "F's gain")):
+        status, message = fresh(check_identity_gain, wrong, seed)
+        assert status == "fail" and word in message, message
+    table = book_table(check_identity_gain, identity_gain)
+    assert check_identity_gain(table, quiet=True)
+    assert fresh(check_identity_gain, table, seed)[0] == "fail"
+
+
+def test_identity_gain_brute_force_passes_on_fresh_cases():
+    assert fresh(check_identity_gain, gain_by_brute_force, 0)[0] == "pass"
+
+
+def test_identity_gain_fresh_cases_cover_every_regime():
+    for seed in SEEDS:
+        cases = check_identity_gain.spec.draw(np.random.default_rng(seed))
+        gains = [identity_gain(t, mu) for t, mu in cases]
+        assert sum(g == t for g, (t, _) in zip(gains, cases, strict=True)) >= 2  # the right gain kept
+        assert sum(g == 1.0 for g in gains) >= 3  # no translation (t = 1 included)
+        assert sum(min(1, t) < g < max(1, t) for g, (t, _) in zip(gains, cases, strict=True)) >= 5  # in between
+        assert min(t for t, _ in cases) < 1 < max(t for t, _ in cases)

@@ -3,21 +3,37 @@ with a targeted hint, and raise NotImplementedError on the untouched starter cod
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
 from gantools import losses
+from gantools.exercises.collect import plain
+from gantools.exercises.protocol import evaluate
 from gantools.exercises.wgan_gp import (
     BN_BATCH,
     BN_SCALE,
     BN_SKIP,
     LINEAR_W,
+    _penalty_finish,
+    _penalty_objects,
     check_bn_penalty,
     check_interpolate_penalty,
     check_linear_penalty,
     check_real_images_per_step,
 )
+
+SEEDS = (0, 1, 2)
+
+
+class Liar(float):
+    """A number that claims to equal everything."""
+
+    def __eq__(self, other):
+        return True
+
+    __hash__ = float.__hash__
 
 
 def starter(*args):
@@ -44,7 +60,7 @@ def test_linear_penalty_matches_losses():
 
 @pytest.mark.parametrize("wrong,word", [
     (15.0, "squares the deviation"), (2.25, "multiply by lambda"), (275.625, "not the squared norm"),
-    (62.5, "towards 1"), (12.5, "coordinate by coordinate"), (0.0, "only when"), (20.0, "||w|| = sqrt"),
+    (62.5, "towards 1"), (12.5, "coordinate by coordinate"), (0.0, "only when"), (20.0, "whatever x"),
 ])
 def test_linear_penalty_rejects(wrong, word):
     r = check_linear_penalty(wrong, quiet=True)
@@ -162,7 +178,8 @@ def test_gradient_penalty_starter(fn):
 # -- 9.3 -----------------------------------------------------------------------------------
 def test_images_per_step_accepts():
     assert check_real_images_per_step(64 * 5, quiet=True)
-    assert check_real_images_per_step(32 * 5, batch_size=32, quiet=True)
+    assert check_real_images_per_step(np.int64(64 * 5), quiet=True)
+    assert not check_real_images_per_step(32 * 5, quiet=True)  # the recipe's batch is 64
 
 
 @pytest.mark.parametrize("wrong,word", [
@@ -209,7 +226,7 @@ def test_bn_own_gradient_differs():
 @pytest.mark.parametrize("wrong,word", [
     (10.0, "skip connection"),  # lambda itself, printed all over chapter 9 (the answer before the skip was added)
     (10 * (3 + BN_SKIP - 1) ** 2, "identity"), (10 * (3 / math.sqrt(3.5 + 1e-5) + BN_SKIP - 1) ** 2, "constants"),
-    (0.0, "not 0"), (0.36, "lambda = 10"), (6.0, "squares"), (7.0, "sum_j BN(x)_j"),
+    (0.0, "norm 1 at every interpolate"), (0.36, "lambda = 10"), (6.0, "squares"), (7.0, "sum_j BN(x)_j"),
 ])
 def test_bn_penalty_rejects(wrong, word):
     r = check_bn_penalty(wrong, quiet=True)
@@ -220,3 +237,102 @@ def test_bn_penalty_rejects(wrong, word):
 def test_bn_penalty_starter():
     with pytest.raises(NotImplementedError):
         check_bn_penalty(None, quiet=True)
+
+
+# -- the two halves: fresh cases, tables, liars --------------------------------------------
+@pytest.mark.parametrize("check,right", [(check_linear_penalty, 22.5), (check_real_images_per_step, 320),
+                                         (check_bn_penalty, 3.6)])
+def test_value_exercises_judge_plain_values_only(check, right):
+    assert check(right, quiet=True)
+    for liar in (Liar(right), Liar(0.0)):  # a float subclass is not a plain number: rejected, never trusted
+        r = check(liar, quiet=True)
+        assert not r and "not numbers" in r.message, r.message
+    r = check(lambda: right, quiet=True)
+    assert not r and "value" in r.message, r.message
+
+
+def _book_penalty_objects():
+    """The book's two 9.2 cases as the check built them before it took cases: (critic, real, fake) each."""
+    with torch.random.fork_rng():
+        torch.manual_seed(11)
+        mlp = nn.Sequential(nn.Linear(2, 32), nn.Tanh(), nn.Linear(32, 1)).double()
+        conv = nn.Sequential(nn.Conv2d(1, 4, 3, 2, 1), nn.LeakyReLU(0.2), nn.Flatten(), nn.GroupNorm(1, 64),
+                             nn.Linear(64, 1)).double()
+        with torch.no_grad():
+            mlp[2].weight.mul_(6.0)
+            conv[4].weight.mul_(4.0)
+        gen = torch.Generator().manual_seed(12)
+        return [(mlp, torch.randn(12, 2, generator=gen, dtype=torch.float64) + 2,
+                 torch.randn(12, 2, generator=gen, dtype=torch.float64)),
+                (conv, torch.rand(8, 1, 8, 8, generator=gen, dtype=torch.float64) * 2 - 1,
+                 torch.rand(8, 1, 8, 8, generator=gen, dtype=torch.float64) * 2 - 1)]
+
+
+def test_penalty_book_cases_are_the_books_critics():
+    state = torch.random.get_rng_state()
+    cases = check_interpolate_penalty.spec.draw(None)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    for case, (critic, real, fake) in zip(cases, _book_penalty_objects(), strict=True):
+        c, r, f, eps = _penalty_objects(case)
+        assert torch.equal(r, real) and torch.equal(f, fake)
+        assert all(torch.equal(a, b) for a, b in zip(c.parameters(), critic.parameters(), strict=True))
+        assert torch.equal(eps, torch.rand(len(r), generator=torch.Generator().manual_seed(3), dtype=torch.float64))
+    assert torch.equal(torch.random.get_rng_state(), state)  # building a case leaves the caller's RNG alone
+
+
+def test_penalty_finish_hands_back_the_value_and_the_weight_gradient():
+    case = check_interpolate_penalty.spec.draw(np.random.default_rng(4))[1]
+    args = _penalty_objects(case)
+    out = _penalty_finish(gradient_penalty(*args), args)
+    critic = args[0]
+    assert out["graph"] and out["grad_error"] is None and out["shape"] == []
+    assert [tuple(g.shape) for g in out["grad"]] == [tuple(p.shape) for p in critic.parameters()]
+    assert _penalty_finish(torch.zeros(3), args)["value"] is None
+    assert _penalty_finish(1.0, args) == {"type": "float", "shape": None, "value": None, "graph": False,
+                                          "grad": None, "grad_error": None}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_gradient_penalty_fresh_cases(seed):
+    spec = check_interpolate_penalty.spec
+    assert evaluate(spec, gradient_penalty, np.random.default_rng(seed))[0] == "pass"
+    for kind in ("swap", "half_grad"):
+        status, message = evaluate(spec, _variant(kind), np.random.default_rng(seed))
+        assert status == "fail", (kind, message)
+
+
+def test_gradient_penalty_table_of_the_book_fails_on_fresh_cases():
+    table = {}
+    for case in check_interpolate_penalty.spec.draw(None):
+        critic, real, fake, eps = _penalty_objects(case)
+        table[tuple(eps.tolist())] = gradient_penalty(critic, real, fake, eps).item()
+
+    def lookup(critic, real, fake, eps, lam=10.0):
+        value = table.get(tuple(eps.tolist()), 1.0)
+        return value + 0 * critic(real).sum()  # the book's value, with a graph
+
+    for seed in SEEDS:
+        status, message = evaluate(check_interpolate_penalty.spec, lookup, np.random.default_rng(seed))
+        assert status == "fail" and "not the penalty" in message, message
+
+
+def test_gradient_penalty_draws():
+    spec = check_interpolate_penalty.spec
+    assert spec.draw(np.random.default_rng(0)) != spec.draw(None)
+    assert spec.draw(np.random.default_rng(0)) == spec.draw(np.random.default_rng(0))
+    assert spec.draw(np.random.default_rng(0)) != spec.draw(np.random.default_rng(1))
+    assert {c["net"] for c in spec.draw(np.random.default_rng(0))} == {"mlp", "conv"}
+
+
+def test_gradient_penalty_judge_compares_the_weight_gradients():
+    """A report whose value is right but whose weight gradient is not fails, from plain data alone."""
+    spec = check_interpolate_penalty.spec
+    cases = spec.draw(np.random.default_rng(7))
+    values = []
+    for case in cases:
+        args = _penalty_objects(case)
+        values.append(plain(_penalty_finish(gradient_penalty(*args), args)))
+    assert spec.judge(cases, values)[0]
+    values[-1]["grad"][0] = (np.asarray(values[-1]["grad"][0]) * 1.001).tolist()
+    passed, message = spec.judge(cases, values)
+    assert not passed and "gradient with respect to the critic's weights is not" in message
