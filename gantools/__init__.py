@@ -9,7 +9,7 @@ Dirac-GAN), ``plotting``
 ``stats`` (the book's intervals and verdict words).
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from . import distributions, losses, theory  # noqa: F401  (light, always wanted)
 

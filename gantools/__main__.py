@@ -2,7 +2,8 @@
 
 Commands:
     student BOOK_DIR --out DIR   write the student edition (solutions removed) of every notebook
-    grade NOTEBOOK... [--csv F]  run submissions and grade every exercise with the book's checks
+    grade NOTEBOOK... [--csv F] [--jobs N] [--weights W]
+                                 run submissions, isolated, and grade every exercise in this process
                                  (exit 0: all ran, none failed; 1: some exercise failed; 2: bad input)
     train --model M --dataset D --steps N --out DIR [--resume] ...
                                  train DCGAN or WGAN-GP on images (chapters 8 and 9)
@@ -64,11 +65,14 @@ def cmd_grade(args: argparse.Namespace) -> int:
     (fail, error, tampered, timeout, died), 2 on bad input (before anything runs)."""
     from pathlib import Path
 
-    from gantools.grading import exit_status, grade_many, write_csv
+    from gantools.grading import Limits, exit_status, grade_many, read_weights, write_csv
 
     if args.csv and not Path(args.csv).resolve().parent.is_dir():
         raise ValueError(f"cannot write {args.csv}: no such directory")
-    graded = grade_many(args.notebooks, timeout=args.timeout, progress=not args.no_progress)
+    weights = read_weights(args.weights) if args.weights else None
+    limits = Limits(args.timeout, args.memory_mb, args.file_mb)
+    graded = grade_many(args.notebooks, timeout=args.timeout, progress=not args.no_progress, jobs=args.jobs,
+                        seed=args.seed, limits=limits, weights=weights)
     if args.csv:
         write_csv(graded, args.csv)
     return exit_status(graded)
@@ -220,6 +224,11 @@ def build_parser() -> ArgumentParser:
     p.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="the submissions (.ipynb), any file names")
     p.add_argument("--csv", help="write one row per submission and exercise, and a total per submission, to this file")
     p.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell (default 600)")
+    p.add_argument("--jobs", type=positive_int, default=1, help="notebooks graded at once (default 1; one per core)")
+    p.add_argument("--weights", help="a CSV with the columns exercise,points (default: easy 1, medium 2, hard 3)")
+    p.add_argument("--memory-mb", type=positive_int, default=8192, help="address space per process (default 8192)")
+    p.add_argument("--file-mb", type=positive_int, default=1024, help="largest file a kernel may write (default 1024)")
+    p.add_argument("--seed", type=int, help="draw the cases from this seed (default: fresh for every run)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_grade)
     _add_train(sub)

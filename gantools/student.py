@@ -58,7 +58,13 @@ def student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     out = copy.deepcopy(nb)
     number = chapter_number(nb)
     if number is not None:
-        out.metadata["gantools"] = {"chapter": number, "edition": "student"}
+        import gantools
+        from gantools.exercises.registry import CHAPTERS
+        from gantools.grading.read import exercise_set
+
+        out.metadata["gantools"] = {"chapter": number, "edition": "student", "version": gantools.__version__}
+        if number in CHAPTERS:  # the grader refuses a notebook written for other exercises
+            out.metadata["gantools"]["exercises"] = exercise_set(CHAPTERS[number])
     cells = []
     for cell in out.cells:
         if is_solution(cell):

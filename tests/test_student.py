@@ -48,7 +48,12 @@ def test_student_notebook_strips_solutions_and_outputs_and_adds_the_header():
     assert all(c.outputs == [] and c.execution_count is None for c in st.cells if c.cell_type == "code")
     assert len(nb.cells) == 6 and nb.cells[1].outputs, "the original must be left untouched"
     # the grader reads the chapter from this, whatever the student renames the file to
-    assert st.metadata["gantools"] == {"chapter": 9, "edition": "student"} and "gantools" not in nb.metadata
+    import gantools
+    from gantools.exercises.registry import CHAPTERS
+    from gantools.grading import exercise_set
+
+    assert st.metadata["gantools"] == {"chapter": 9, "edition": "student", "version": gantools.__version__,
+                                       "exercises": exercise_set(CHAPTERS[9])} and "gantools" not in nb.metadata
 
 
 @pytest.fixture(scope="module")
