@@ -69,6 +69,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
     if args.csv and not Path(args.csv).resolve().parent.is_dir():
         raise ValueError(f"cannot write {args.csv}: no such directory")
+    missing = [n for n in args.notebooks if not Path(n).is_file()]
+    if missing:  # a typo on the command line; a file that exists but cannot be graded is an invalid row
+        raise ValueError(f"no such notebook: {missing[0]}" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
     weights = read_weights(args.weights) if args.weights else None
     limits = Limits(args.timeout, args.memory_mb, args.file_mb)
     graded = grade_many(args.notebooks, timeout=args.timeout, progress=not args.no_progress, jobs=args.jobs,
