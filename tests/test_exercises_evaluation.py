@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+from _fresh_cases import assert_plain_values_only
 from scipy import linalg, special, stats
 
 from gantools.exercises.evaluation import (
@@ -20,13 +21,6 @@ from gantools.metrics import inception_score
 SEEDS = (0, 1, 2)
 
 
-class Liar(float):
-    """A number that claims to equal everything."""
-
-    def __eq__(self, other):
-        return True
-
-    __hash__ = float.__hash__
 
 
 def starter(*args):
@@ -294,12 +288,7 @@ def test_fd_bias_spread_starter(fn):
 # -- the two halves: fresh cases, tables, liars --------------------------------------------
 @pytest.mark.parametrize("check,right", [(check_fd_1d, 2.0), (check_is_k_classes, 4)])
 def test_value_exercises_judge_plain_values_only(check, right):
-    assert check(right, quiet=True)
-    for liar in (Liar(right), Liar(0.0)):  # a float subclass is not a plain number: rejected, never trusted
-        r = check(liar, quiet=True)
-        assert not r and "not numbers" in r.message, r.message
-    r = check(lambda: right, quiet=True)
-    assert not r and "value" in r.message, r.message
+    assert_plain_values_only(check, right)
 
 
 def _table_of_the_book(check, fn):

@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from _fresh_cases import assert_plain_values_only
 from torch import nn
 
 from gantools import losses
@@ -27,13 +28,6 @@ from gantools.exercises.wgan_gp import (
 SEEDS = (0, 1, 2)
 
 
-class Liar(float):
-    """A number that claims to equal everything."""
-
-    def __eq__(self, other):
-        return True
-
-    __hash__ = float.__hash__
 
 
 def starter(*args):
@@ -243,12 +237,7 @@ def test_bn_penalty_starter():
 @pytest.mark.parametrize("check,right", [(check_linear_penalty, 22.5), (check_real_images_per_step, 320),
                                          (check_bn_penalty, 3.6)])
 def test_value_exercises_judge_plain_values_only(check, right):
-    assert check(right, quiet=True)
-    for liar in (Liar(right), Liar(0.0)):  # a float subclass is not a plain number: rejected, never trusted
-        r = check(liar, quiet=True)
-        assert not r and "not numbers" in r.message, r.message
-    r = check(lambda: right, quiet=True)
-    assert not r and "value" in r.message, r.message
+    assert_plain_values_only(check, right)
 
 
 def _book_penalty_objects():
