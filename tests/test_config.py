@@ -30,8 +30,10 @@ def test_setup_cell_installs_from_the_configured_repository(nb):
     code = [c for c in cells(nb) if c["cell_type"] == "code"]
     setup = "".join(code[0]["source"])
     host_path = url.removeprefix("https://")
-    assert f'repo = "{host_path}"' in setup and 'f"gantools @ git+https://{repo}"' in setup, (
-        "the setup cell must pip-install gantools from repository.url"
+    import gantools
+
+    assert f'repo = "{host_path}"' in setup and f'f"gantools @ git+https://{{repo}}@v{gantools.__version__}"' in setup, (
+        "the setup cell must pip-install this release of gantools (its tag) from repository.url"
     )
     assert "google.colab" in setup and "setup(" in setup
     assert "hide-cell" in code[0]["metadata"].get("tags", [])
