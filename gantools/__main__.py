@@ -9,7 +9,7 @@ Commands:
                                  train DCGAN or WGAN-GP on images (chapters 8 and 9)
     sample DIR --n 64 --out grid.png|images.npy
                                  a sample grid (or the raw images) from a trained run
-    evaluate DIR                 the run's metrics as JSON (chapter 10)
+    evaluate DIR [--json]        the run's FD, KID, precision/recall beside the yardsticks (ch. 10)
 
 Bad arguments print one line on stderr and exit with status 2.
 """
@@ -85,7 +85,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from gantools.imagegan import TrainingDiverged, config_for, train
 
     overrides = {k: getattr(args, k) for k in ("seed", "batch_size", "image_size", "log_every", "sample_every",
-                                               "amp", "channels_last", "conditioning", "real_label")
+                                               "amp", "channels_last", "conditioning", "real_label", "ngf", "ndf")
                  if getattr(args, k) is not None}
     if args.shuffle_labels:
         overrides["shuffle_labels"] = True
@@ -132,9 +132,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
-    from gantools.evaluation import evaluate_run
+    from gantools.evaluation import evaluate_run, yardstick_table
 
-    print(json.dumps(evaluate_run(args.run_dir, n=args.n, seed=args.seed), indent=2))
+    result = evaluate_run(args.run_dir, n=args.n, seed=args.seed)
+    print(json.dumps(result, indent=2) if args.json else yardstick_table(result))
     return 0
 
 
@@ -169,7 +170,8 @@ def _add_train(sub) -> None:
     p.add_argument("--shuffle-labels", action="store_true",
                    help="conditional models: train on labels permuted across images (a negative control)")
     p.add_argument("--dataset", required=True, choices=DATASETS,
-                   help="digits (offline), mnist, fashion-mnist or cifar10 (downloaded by torchvision)")
+                   help="fashion-mnist (the IDX files on disk, else downloaded once), digits (bundled), "
+                        "mnist or cifar10 (downloaded by torchvision)")
     p.add_argument("--steps", required=True, type=_positive, help="generator steps to train to")
     p.add_argument("--out", required=True, help="run directory (checkpoint.pt, metrics.jsonl, samples/)")
     p.add_argument("--ckpt-every", type=_positive, default=500, help="steps between checkpoints (default 500)")
@@ -180,6 +182,8 @@ def _add_train(sub) -> None:
     p.add_argument("--real-label", type=float, metavar="ALPHA",
                    help="one-sided label smoothing: D's target for real images, in (0, 1] (default 1)")
     p.add_argument("--image-size", type=_positive, help="image side in pixels (default 32)")
+    p.add_argument("--ngf", type=_positive, help="generator width (default 64; 32 on digits)")
+    p.add_argument("--ndf", type=_positive, help="discriminator width (default 64; 32 on digits)")
     p.add_argument("--log-every", type=_positive, help="steps between metrics.jsonl lines (default 10)")
     p.add_argument("--sample-every", type=_positive, help="steps between sample grids (default 100)")
     p.add_argument("--amp", choices=AMP_MODES,
@@ -204,11 +208,12 @@ def _add_train(sub) -> None:
                    help="conditional runs: the class to generate (default: classes drawn uniformly)")
     p.set_defaults(func=cmd_sample)
 
-    p = sub.add_parser("evaluate", help="print a trained run's metrics as JSON")
+    p = sub.add_parser("evaluate", help="print a trained run's metrics beside the real and blurred-real yardsticks")
     p.add_argument("run_dir", help="the run directory (from train --out)")
     p.add_argument("--n", type=_positive, default=800,
-                   help="generated images to evaluate (default 800; at most half the dataset)")
+                   help="generated images to evaluate (default 800; at most the held-out images)")
     p.add_argument("--seed", type=_nonnegative, default=0, help="noise seed (default 0)")
+    p.add_argument("--json", action="store_true", help="print every metric as JSON instead of the table")
     p.set_defaults(func=cmd_evaluate)
 
 

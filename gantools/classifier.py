@@ -9,8 +9,9 @@ published FIDs; :func:`inception_fid` computes those when torch-fidelity is avai
 
 - :class:`SmallCNN`: three stride-2 convolutions, global average pooling, 128 features.
 - :func:`train_classifier`: seeded, deterministic on CPU, with random shifts of ±2 pixels.
-- :func:`load_classifier`: the committed digits weights (``gantools/data/classifier_digits.pt``,
-  made by ``bench/train_classifier.py``), or train-once-and-cache for other datasets.
+- :func:`load_classifier`: the committed digits and Fashion-MNIST weights
+  (``gantools/data/classifier_<dataset>.pt``, made by ``bench/train_classifier.py``), or
+  train-once-and-cache for other datasets.
 - :func:`save_classifier`, :func:`load_classifier_file`: self-describing checkpoints.
 - :func:`features`, :func:`predict_proba`, :func:`frechet_classifier_distance`, :func:`inception_fid`.
 """
@@ -30,7 +31,13 @@ from .imagedata import CHANNELS, N_CLASSES, check_dataset, default_root, load_da
 from .metrics import fid_from_features
 
 FEATURE_DIM = 128  # length of SmallCNN.features(x)
+COMMITTED = ("digits", "fashion-mnist")  # datasets whose weights ship in gantools/data/
 DIGITS_WEIGHTS = "classifier_digits.pt"  # under gantools/data/
+
+
+def committed_weights(dataset: str) -> str:
+    """The file name, under ``gantools/data/``, of ``dataset``'s committed weights."""
+    return f"classifier_{dataset}.pt"
 
 
 class SmallCNN(nn.Module):
@@ -199,13 +206,16 @@ def load_classifier(dataset: str = "digits", device: str = "cpu", steps: int = 3
     """The feature classifier for ``dataset``, in eval mode, with its metadata in ``model.info``.
 
     ``digits``: the committed weights (trained on a seeded 80% split; ``model.info`` holds
-    the split seed and the held-out accuracy). Other datasets: trained once on the
+    the split seed and the held-out accuracy). ``fashion-mnist``: the committed weights
+    (trained on the 60,000 training images; ``model.info`` holds the test accuracy, overall
+    and by class). Other datasets: trained once on the
     training split for ``steps`` steps and cached as ``classifier_<dataset>.pt`` under
     :func:`~gantools.imagedata.default_root` (test accuracy in ``model.info``).
     """
     check_dataset(dataset)
-    if dataset == "digits":
-        with importlib.resources.as_file(importlib.resources.files("gantools") / "data" / DIGITS_WEIGHTS) as p:
+    if dataset in COMMITTED:
+        with importlib.resources.as_file(importlib.resources.files("gantools") / "data"
+                                         / committed_weights(dataset)) as p:
             return load_classifier_file(p, device)
     path = os.path.join(default_root(), f"classifier_{dataset}.pt")
     if not os.path.exists(path):

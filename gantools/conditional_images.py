@@ -37,15 +37,20 @@ def confusion_matrix(predicted, asked, n_classes: int) -> np.ndarray:
 
 
 def heldout_class_accuracy(clf, image_size: int = 32) -> tuple[float, np.ndarray]:
-    """(accuracy, per-class accuracy (K,)) of the digits classifier on its held-out split
-    (the seeded 20% of ``bench/train_classifier.py``, stored in ``clf.info``)."""
+    """(accuracy, per-class accuracy (K,)) of a committed classifier on images it never saw:
+    for digits its held-out split (the seeded 20% of ``bench/train_classifier.py``, stored
+    in ``clf.info``), for Fashion-MNIST the 10,000 test images."""
     info = getattr(clf, "info", {})
-    if info.get("dataset") != "digits" or "split_seed" not in info:
-        raise ValueError("heldout_class_accuracy needs the committed digits classifier (its split is in info)")
-    x, y = load_dataset("digits", image_size)
-    _, test = split_indices(len(x), info["test_fraction"], info["split_seed"])
-    pred = predict_proba(clf, x[test]).argmax(1)
-    yt = y[test].numpy()
+    if info.get("dataset") == "digits" and "split_seed" in info:
+        x, y = load_dataset("digits", image_size)
+        _, test = split_indices(len(x), info["test_fraction"], info["split_seed"])
+        x, y = x[test], y[test]
+    elif info.get("dataset") == "fashion-mnist":
+        x, y = load_dataset("fashion-mnist", image_size, train=False)
+    else:
+        raise ValueError("heldout_class_accuracy needs a committed classifier (digits or fashion-mnist)")
+    pred = predict_proba(clf, x).argmax(1)
+    yt = y.numpy()
     per_class = np.array([np.mean(pred[yt == k] == k) for k in range(clf.n_classes)])
     return float(np.mean(pred == yt)), per_class
 

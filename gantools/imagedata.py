@@ -1,9 +1,17 @@
 """Image datasets for chapters 8–10, selected by one name.
 
+- ``fashion-mnist``: 70,000 grey 28×28 images of clothing (60,000 train, 10,000 test), read
+  from the four original IDX files on disk, downloaded once only when absent
+  (:mod:`gantools.idx`). The book's real images; offline in CI (Debian's package).
 - ``digits``: scikit-learn's bundled 8×8 handwritten digits (1,797 images), resized
-  bilinearly to ``image_size``. Offline: the default, and what tests and CI use.
-- ``mnist``, ``fashion-mnist`` (1×28×28) and ``cifar10`` (3×32×32) through torchvision's
-  real download path (``download=True``), for Colab and local GPUs.
+  bilinearly to ``image_size``. Offline and tiny: the fastest live runs.
+- ``mnist`` (1×28×28) and ``cifar10`` (3×32×32) through torchvision's download path
+  (``download=True``), for Colab and local GPUs.
+
+28×28 images asked for at 32×32 are padded by 2 background pixels on each side (every
+original pixel kept, as in LeNet-5's 32×32 MNIST input); other sizes are resampled.
+``subset=n`` keeps a class-stratified ``n`` of them (the first ones of each class in file
+order): a small, balanced set for a quick live run.
 
 Every loader returns images as a float32 tensor ``(N, C, H, W)`` scaled to [-1, 1]
 (the range of a tanh generator) and integer labels ``(N,)``.
@@ -32,7 +40,7 @@ CLASS_NAMES = {
     "cifar10": ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
                 "truck"],
 }
-_TORCHVISION = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "cifar10": "CIFAR10"}
+_TORCHVISION = {"mnist": "MNIST", "cifar10": "CIFAR10"}
 
 
 def default_root() -> str:
@@ -54,6 +62,35 @@ def resize(images: torch.Tensor, image_size: int) -> torch.Tensor:
     shrink = image_size < images.shape[-1]
     return F.interpolate(images, size=(image_size, image_size), mode="bilinear",
                          align_corners=False, antialias=shrink)
+
+
+def _fashion(train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    from .idx import fashion_mnist
+
+    images, labels = fashion_mnist("train" if train else "test")
+    x = torch.from_numpy(images.copy()).float()[:, None] / 255.0  # (N, 1, 28, 28) in [0, 1]
+    return x, torch.from_numpy(labels.astype(np.int64))
+
+
+def stratified(labels: torch.Tensor, n: int) -> torch.Tensor:
+    """Indices of ``n`` items, as equal a share of each class as ``n`` allows (the first
+    ones of each class in order; the remainder to the lowest classes), sorted."""
+    classes = torch.unique(labels)
+    if not (isinstance(n, int) and 1 <= n <= len(labels)):
+        raise ValueError(f"subset must be an integer in 1..{len(labels)}, got {n!r}")
+    share = [n // len(classes) + (i < n % len(classes)) for i in range(len(classes))]
+    picked = [torch.nonzero(labels == c).flatten()[:k] for c, k in zip(classes, share, strict=True)]
+    if sum(len(p) for p in picked) != n:
+        raise ValueError(f"subset {n} is not possible: a class has fewer than {max(share)} items")
+    return torch.cat(picked).sort().values
+
+
+def to_size(images: torch.Tensor, image_size: int) -> torch.Tensor:
+    """``(N, C, H, W)`` in [0, 1] at ``image_size``²: 28 → 32 by padding 2 background
+    pixels a side (exact), any other change by :func:`resize`."""
+    if images.shape[-1] == 28 and image_size == 32:
+        return F.pad(images, (2, 2, 2, 2), value=0.0)
+    return resize(images, image_size)
 
 
 def _digits() -> tuple[torch.Tensor, torch.Tensor]:
@@ -84,17 +121,26 @@ def _torchvision(name: str, root: str, train: bool) -> tuple[torch.Tensor, torch
 
 
 def load_dataset(name: str = "digits", image_size: int = 32, root: str | None = None,
-                 train: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+                 train: bool = True, subset: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Images ``(N, C, image_size, image_size)`` in [-1, 1] (float32) and labels ``(N,)``.
 
     ``digits`` has no test split: ``train`` is ignored for it. ``root`` is where
-    torchvision downloads to (default :func:`default_root`).
+    torchvision downloads to (default :func:`default_root`); Fashion-MNIST is found as
+    :mod:`gantools.idx` says. ``subset``: keep a class-stratified ``subset`` images.
     """
     check_dataset(name)
     if not (isinstance(image_size, int) and 8 <= image_size <= 256):
         raise ValueError(f"image_size must be an integer in [8, 256], got {image_size!r}")
-    x, y = _digits() if name == "digits" else _torchvision(name, root or default_root(), train)
-    x = resize(x, image_size).clamp(0, 1)
+    if name == "digits":
+        x, y = _digits()
+    elif name == "fashion-mnist":
+        x, y = _fashion(train)
+    else:
+        x, y = _torchvision(name, root or default_root(), train)
+    if subset is not None:
+        keep = stratified(y, subset)
+        x, y = x[keep], y[keep]
+    x = to_size(x, image_size).clamp(0, 1)
     return (x * 2 - 1).contiguous(), y
 
 

@@ -308,10 +308,11 @@ class ClassCoverage:
     classes_captured: int  # classes predicted for >= 1 image
     n_classes: int  # K
     kl_to_uniform: float  # KL(q || uniform) = sum_k q_k log(K q_k) of the histogram q (nats; 0 to log K)
+    tv_to_uniform: float  # total variation (1/2) sum_k |q_k - 1/K| (0 to 1 - 1/K): mass in the wrong classes
 
     def __repr__(self) -> str:
         return (f"ClassCoverage(classes_captured={self.classes_captured}/{self.n_classes}, "
-                f"kl_to_uniform={self.kl_to_uniform:.4f})")
+                f"kl_to_uniform={self.kl_to_uniform:.4f}, tv_to_uniform={self.tv_to_uniform:.4f})")
 
 
 def class_coverage(labels_or_probs, n_classes: int) -> ClassCoverage:
@@ -349,4 +350,4 @@ def class_coverage(labels_or_probs, n_classes: int) -> ClassCoverage:
     pos = q > 0
     kl = float(np.sum(q[pos] * np.log(q[pos] * n_classes)))
     return ClassCoverage(counts=counts, classes_captured=int(pos.sum()), n_classes=int(n_classes),
-                         kl_to_uniform=kl)
+                         kl_to_uniform=kl, tv_to_uniform=float(0.5 * np.abs(q - 1 / n_classes).sum()))

@@ -97,8 +97,11 @@ def test_train_sample_evaluate_end_to_end(tmp_path):
         r = gantools("sample", str(run), "--n", "16", "--out", str(tmp_path / name))
         assert r.returncode == 0, r.stderr
     assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()  # deterministic
-    r = gantools("evaluate", str(run), "--n", "100")
+    r = gantools("evaluate", str(run), "--n", "100", "--json")
     assert r.returncode == 0, r.stderr
     metrics = json.loads(r.stdout)
-    assert metrics["model"] == "wgan-gp" and metrics["n"] == 100 and metrics["fd"] > metrics["fd_real"] > 0
+    assert metrics["model"] == "wgan-gp" and metrics["n"] == 100 and metrics["fd"] > metrics["fd_blur"] > metrics["fd_real"] > 0
+    table = gantools("evaluate", str(run), "--n", "100").stdout.splitlines()
+    assert [line.split()[0] for line in table[2:5]] == ["generated", "real,", "real,"]
+    assert float(table[2].split()[1]) == round(metrics["fd"], 2)  # the table prints the JSON's numbers
     assert sum(metrics["class_counts"]) == 100 and 0 <= metrics["precision"] <= 1

@@ -68,10 +68,10 @@ def test_cifar_is_channels_first(monkeypatch, tmp_path):
 
 
 def test_failed_download_is_one_clear_line(monkeypatch, tmp_path):
-    fake_torchvision(monkeypatch, "FashionMNIST", None, None,
+    fake_torchvision(monkeypatch, "MNIST", None, None,
                      fail=urllib.error.URLError("[Errno -3] Temporary failure in name resolution"))
-    with pytest.raises(ValueError, match=r"could not download 'fashion-mnist' to .*name resolution") as info:
-        load_dataset("fashion-mnist", root=str(tmp_path))
+    with pytest.raises(ValueError, match=r"could not download 'mnist' to .*name resolution") as info:
+        load_dataset("mnist", root=str(tmp_path))
     assert "\n" not in str(info.value)
 
 
