@@ -208,3 +208,18 @@ def test_a_bad_or_interrupted_download_leaves_nothing(source, isolated, monkeypa
     monkeypatch.setattr(idx.shutil, "copyfileobj", original)  # the next call resumes: the rest come
     assert tuple(idx.fashion_mnist("test")[1][:10]) == idx.FIRST_LABELS["test"]
     assert sorted(os.listdir(cache)) == sorted(n + ".gz" for n in NAMES)
+
+
+def test_the_setup_cell_fetches_the_data_first(source, isolated, monkeypatch, capsys):
+    """On Colab the image chapters' setup cell downloads the files before anything else."""
+    from gantools.notebook import setup
+
+    mirror = isolated / "mirror"
+    _copy(source, mirror)
+    monkeypatch.setattr(idx, "MIRRORS", (mirror.as_uri() + "/",))
+    setup(seed=0, data="fashion-mnist")
+    cache = isolated / "home" / ".cache" / "gantools" / "fashion-mnist"
+    assert f"Fashion-MNIST from {cache}" in capsys.readouterr().out
+    assert sorted(os.listdir(cache)) == sorted(n + ".gz" for n in NAMES)
+    with pytest.raises(ValueError, match="setup\\(data=...\\) knows 'fashion-mnist', got 'cifar10'"):
+        setup(data="cifar10")
