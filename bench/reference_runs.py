@@ -58,7 +58,7 @@ def train_all(out: str, names: list[str], jobs: int, quick: bool) -> None:
     while pending or running:
         while pending and len(running) < jobs:
             name = pending.pop(0)
-            log = open(os.path.join(out, f"{name}.log"), "w")
+            log = open(os.path.join(out, f".{name}.log"), "w")  # hidden: not part of the run
             cmd = [sys.executable, "-m", "gantools", "train", *train_args(name, quick)]
             running.append((name, subprocess.Popen(cmd, cwd=out, env=env, stdout=log, stderr=subprocess.STDOUT)))
             print(f"started {name}: python -m gantools train {' '.join(cmd[4:])}", flush=True)
@@ -67,7 +67,10 @@ def train_all(out: str, names: list[str], jobs: int, quick: bool) -> None:
             if proc.poll() is not None:
                 running.remove((name, proc))
                 if proc.returncode:
-                    sys.exit(f"{name} failed (exit {proc.returncode}); see {os.path.join(out, name + '.log')}")
+                    sys.exit(f"{name} failed (exit {proc.returncode}); see {os.path.join(out, '.' + name + '.log')}")
+                ckpt = os.path.join(out, name, "checkpoint.pt")
+                if os.path.exists(ckpt):  # the book commits the small generator.pt, not the 15 MB checkpoint
+                    os.remove(ckpt)
                 print(f"finished {name}", flush=True)
 
 

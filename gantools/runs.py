@@ -20,7 +20,8 @@ from .imagedata import default_root
 from .imagegan.config import complete_config
 
 REPO_RAW = "https://raw.githubusercontent.com/gans-from-first-principles/gans-from-first-principles/main/book/runs"
-REFERENCE_RUNS = ("dcgan-digits", "wgan-gp-digits", "cdcgan-digits")
+REFERENCE_RUNS = ("dcgan-fashion", "wgan-gp-fashion", "cdcgan-fashion",  # bench/reference_runs.py
+                  "dcgan-digits", "wgan-gp-digits", "cdcgan-digits")
 
 
 @dataclass
