@@ -67,6 +67,14 @@ class Data:
             x = self.points[torch.randint(len(self.points), (self.runs, n), generator=gen)]
         return ((x - self.mean) / self.scale).to(self.device)
 
+    def bounds(self) -> tuple[Tensor, Tensor]:
+        """(low, high), each (S, 1, d) on the device: every coordinate's smallest and largest
+        value in the training points, in unit scale. A mixture is unbounded: ValueError."""
+        if self.points is None:
+            raise ValueError("a Gaussian mixture has no bounded range; clip only data given as points")
+        lo, hi = self.points.min(0).values, self.points.max(0).values
+        return ((lo - self.mean) / self.scale).to(self.device), ((hi - self.mean) / self.scale).to(self.device)
+
     def unscale(self, x: Tensor) -> np.ndarray:
         """Model outputs (S, n, d) in unit scale -> data units, as float32 numpy."""
         return (x.detach().cpu() * self.scale + self.mean).numpy().astype(np.float32)
