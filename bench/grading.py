@@ -45,7 +45,7 @@ def submissions(chapter: int, n: int, folder: Path) -> list[Path]:
     return paths
 
 
-GPU_STEPS = {8: 5000, 9: 5000, 11: 5000, 13: 5000, 14: 20000}  # the chapters' full runs (FULL_STEPS)
+GPU_STEPS = {8: 6000, 9: 3000, 11: 6000, 13: 5000, 14: 20000}  # the chapters' full runs (FULL_STEPS)
 
 
 def course_rows(data: dict) -> str:

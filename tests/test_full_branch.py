@@ -31,8 +31,8 @@ def test_full_run_steps(monkeypatch):
     assert full_run_steps(5000) == (5000 if torch.cuda.is_available() else None)
 
 
-@pytest.mark.parametrize("chapter,run_name", [("08_dcgan", "my-dcgan-digits"), ("09_wgan_gp", "wgan-gp-digits-ch9"),
-                                              ("11_conditional_gans", "my-cdcgan-digits")])
+@pytest.mark.parametrize("chapter,run_name", [("08_dcgan", "my-dcgan-fashion-mnist"), ("09_wgan_gp", "wgan-gp-fashion-mnist-ch9"),
+                                              ("11_conditional_gans", "my-cdcgan-fashion-mnist")])
 def test_chapter_full_branch_runs_on_cpu(tmp_path, monkeypatch, chapter, run_name):
     monkeypatch.setenv("GANTOOLS_FULL_STEPS", "30")
     monkeypatch.setenv("GANTOOLS_DATA", str(tmp_path))  # the full run's directory lives under it
@@ -55,7 +55,7 @@ def printed_by_full_branch(monkeypatch, chapter: str) -> str:
 
 
 def test_translation_full_branch_runs_on_cpu(monkeypatch):
-    """Chapter 13's full branch trains CycleGAN too (on DATASET, digits here)."""
+    """Chapter 13's full branch trains CycleGAN too (on DATASET, fashion-mnist here)."""
     printed = printed_by_full_branch(monkeypatch, "13_image_translation")
     assert "cyclegan  30 steps: class kept" in printed and "full runs (30 steps)" in printed
 
@@ -64,4 +64,4 @@ def test_generative_families_full_branch_runs_on_cpu(monkeypatch):
     """Chapter 14's full branch trains the VAE and the diffusion model on DATASET at 32 x 32."""
     printed = printed_by_full_branch(monkeypatch, "14_generative_families")
     assert "full runs (30 steps)" in printed
-    assert "digits vae-noise 30 steps: FD" in printed and "digits diffusion-nfe100 30 steps: FD" in printed
+    assert "fashion-mnist vae-noise 30 steps: FD" in printed and "fashion-mnist diffusion-nfe100 30 steps: FD" in printed

@@ -16,14 +16,7 @@ from gantools.translation import domains as domains_module
 from gantools.translation.domains import image_size
 from gantools.translation.models import PatchDiscriminator, Translator
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One intra-op thread: on a shared two-core machine this is several times faster."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py
 
 
 @pytest.fixture(scope="module")
