@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)  # before the heavy imports: bad input fails fast
     import numpy as np
 
-    from gantools.conditional_bench import (
+    from gantools.conditional.bench import (
         DIGITS_MODES,
         digits_run,
         digits_table,
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         toy_mode,
         toy_table,
     )
-    from gantools.conditional_toy import MODES as TOY_MODES
+    from gantools.conditional.toy import MODES as TOY_MODES
 
     quick = args.quick
     seeds = args.seeds or (1 if quick else 3)
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"toy {m}: done ({results['toy']['modes'][m]['cpu_s']:.0f} CPU s)", flush=True)
         if run_digits:
             from gantools.classifier import load_classifier
-            from gantools.conditional_images import heldout_class_accuracy
+            from gantools.conditional.scores import heldout_class_accuracy
 
             acc, per_class = heldout_class_accuracy(load_classifier("digits"))
             results["digits"] = {"steps": steps, "batch_size": 64, "seeds": seeds, "classifier_heldout": acc,

@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     from gantools.distributions import grid, ring
     from gantools.families import bench
     from gantools.families.report import digits_table, table_2d
-    from gantools.mode_collapse import load_reference as load_chapter6
+    from gantools.mode_collapse.bench import load_reference as load_chapter6
 
     if args.kl_weight is not None:
         bench.VAE_2D = bench.VAE_2D.replace(kl_weight=args.kl_weight)

@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from gantools.distributions import grid, ring
-from gantools.mode_collapse import (
+from gantools.mode_collapse.bench import (
     METHODS,
     N_SAMPLES,
     REFERENCE_CURVE,

@@ -77,7 +77,7 @@ def train_all(out: str, names: list[str], jobs: int, quick: bool) -> None:
 def measure(path: str) -> dict:
     """The yardstick table's row of one run (and the class accuracies of a conditional one)."""
     from gantools.classifier import load_classifier
-    from gantools.conditional_images import evaluate_conditional, heldout_class_accuracy
+    from gantools.conditional.scores import evaluate_conditional, heldout_class_accuracy
     from gantools.evaluation import evaluate_run
     from gantools.imagedata import load_dataset
     from gantools.imagegan.sampling import load_generator

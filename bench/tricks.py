@@ -1,6 +1,6 @@
 """Chapter 12's table: which training tricks help, by how much, with 95% intervals.
 
-2D: each trick of ``gantools.tricks.ablation.TRICKS`` is added alone to chapter 6's vanilla
+2D: each trick of ``gantools.tricks.bench.TRICKS`` is added alone to chapter 6's vanilla
 GAN and trained on the ring and the grid, 10 seeds in one batched computation, 4,000
 generator steps like every row of chapter 6; the vanilla GAN itself trains again beside them
 (it reproduces chapter 6's row run for run). The remove-one rows come from chapter 6's
@@ -35,7 +35,7 @@ from gantools.__main__ import bench_args, bench_parser
 
 
 def parse(argv: list[str] | None):
-    from gantools.tricks.ablation import TRICKS
+    from gantools.tricks.bench import TRICKS
 
     p = bench_parser("bench/tricks.py", __doc__, "folder for tricks.json, runs.json and the digits runs",
                      "2 seeds and few steps everywhere: a smoke run", chapter=12)
@@ -55,14 +55,14 @@ def parse(argv: list[str] | None):
 def _train_2d(name: str, seeds: int, steps: int) -> dict:
     import torch
 
-    from gantools.tricks.ablation import train_2d, trick_config
+    from gantools.tricks.bench import train_2d, trick_config
 
     torch.set_num_threads(1)
     return train_2d(trick_config(name), range(seeds), steps)
 
 
 def adjusted_line(rows: list[dict]) -> str:
-    from gantools.tricks.ablation import adjusted
+    from gantools.tricks.bench import adjusted
 
     a = adjusted(rows)
     return (f"{a['intervals']} intervals: {a['exclude 0']} exclude 0 one at a time; {a['holm']} survive Holm's "
@@ -71,8 +71,8 @@ def adjusted_line(rows: list[dict]) -> str:
 
 def rescore(args) -> int:
     """The rows again from the committed runs and chapter 6's benchmark, with the current statistics."""
-    from gantools.mode_collapse import load_reference as load_chapter6
-    from gantools.tricks.ablation import cost_ratios, load_reference, rows_from_runs, save_reference, table
+    from gantools.mode_collapse.bench import load_reference as load_chapter6
+    from gantools.tricks.bench import cost_ratios, load_reference, rows_from_runs, save_reference, table
 
     if args.quick or args.only or args.tricks:
         raise SystemExit("bench/tricks.py: --rescore rebuilds every row: drop --quick, --only and --tricks")
@@ -93,8 +93,8 @@ def rescore(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)  # before the heavy imports: bad input fails fast
-    from gantools.mode_collapse import load_reference as load_chapter6
-    from gantools.tricks.ablation import (
+    from gantools.mode_collapse.bench import load_reference as load_chapter6
+    from gantools.tricks.bench import (
         DIGITS_SEEDS,
         DIGITS_STEPS,
         TRICKS,

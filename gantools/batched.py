@@ -50,9 +50,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .checks import check_ints
 from .distributions import GaussianMixture
 from .losses import DISCRIMINATOR_LOSSES, GENERATOR_LOSSES, smoothed_bce_loss_dis
-from .toy import Every, check_ints  # noqa: F401  (Every thins BatchedGAN callbacks too)
+from .toy import Every  # noqa: F401  (Every thins BatchedGAN callbacks too)
 
 Tensor = torch.Tensor
 Params = list[list[Tensor]]  # [[W (S, in, out), b (S, 1, out)], ...] one pair per layer

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .metrics import _finite_array
+from .checks import finite_array
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def polynomial_kernel(a, b, degree: int = 3, gamma: float | None = None, coef: f
 
     ``gamma`` defaults to 1/d (KID's choice).
     """
-    a, b = _finite_array(a, "a", 2), _finite_array(b, "b", 2)
+    a, b = finite_array(a, "a", 2), finite_array(b, "b", 2)
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"feature dimensions differ: a has d={a.shape[1]}, b has d={b.shape[1]}")
     gamma = 1.0 / a.shape[1] if gamma is None else gamma
@@ -84,8 +84,8 @@ def kernel_distance(real_features, fake_features, degree: int = 3, gamma: float 
         :class:`KernelDistance` with ``value`` (in squared kernel units; on Inception
         features papers often quote 1000 x KID) and ``se``.
     """
-    x = _finite_array(real_features, "real_features", 2)
-    y = _finite_array(fake_features, "fake_features", 2)
+    x = finite_array(real_features, "real_features", 2)
+    y = finite_array(fake_features, "fake_features", 2)
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"feature dimensions differ: real has d={x.shape[1]}, fake has d={y.shape[1]}")
     m, n = x.shape[0], y.shape[0]

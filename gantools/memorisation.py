@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .metrics import _finite_array, _squared_distances
+from .checks import finite_array
+from .metrics import squared_distances
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def _flat(x, name: str) -> np.ndarray:
     a = np.asarray(x)
     if a.ndim < 2:
         raise ValueError(f"{name} must have shape (n, ...) with one sample per row, got shape {a.shape}")
-    return _finite_array(a.reshape(a.shape[0], -1), name, 2)
+    return finite_array(a.reshape(a.shape[0], -1), name, 2)
 
 
 def nearest_neighbour_distances(queries, train, leave_one_out: bool = False) -> np.ndarray:
@@ -72,7 +73,7 @@ def nearest_neighbour_distances(queries, train, leave_one_out: bool = False) -> 
     chunk = max(1, 2**22 // t.shape[0])
     out = np.empty(q.shape[0])
     for s in range(0, q.shape[0], chunk):
-        d2 = _squared_distances(q[s:s + chunk], q2[s:s + chunk], t, t2)  # (chunk, n)
+        d2 = squared_distances(q[s:s + chunk], q2[s:s + chunk], t, t2)  # (chunk, n)
         if leave_one_out:
             d2[np.arange(d2.shape[0]), np.arange(s, s + d2.shape[0])] = np.inf
         out[s:s + chunk] = np.sqrt(np.maximum(d2.min(1), 0.0))

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg
 
+from .checks import finite_array
 from .distributions import GaussianMixture
 
 
@@ -103,15 +104,6 @@ def mode_coverage(samples, mixture: GaussianMixture, n_std: float = 3.0) -> Mode
 # Image metrics on features: FID, Inception Score, precision/recall, class coverage
 # ---------------------------------------------------------------------------------------
 
-def _finite_array(x, name: str, ndim: int) -> np.ndarray:
-    """``x`` as a float64 array of ``ndim`` dimensions with only finite values, else ValueError."""
-    a = np.asarray(x, dtype=np.float64)
-    if a.ndim != ndim:
-        shape = {1: "(d,)", 2: "(n, d)"}.get(ndim, f"{ndim}-D")
-        raise ValueError(f"{name} must have shape {shape}, got shape {np.shape(x)}")
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return a
 
 
 def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6) -> float:
@@ -135,8 +127,8 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6) -> float:
     Returns:
         d², in squared feature units (a float >= 0 up to rounding).
     """
-    mu1, mu2 = _finite_array(mu1, "mu1", 1), _finite_array(mu2, "mu2", 1)
-    sigma1, sigma2 = _finite_array(sigma1, "sigma1", 2), _finite_array(sigma2, "sigma2", 2)
+    mu1, mu2 = finite_array(mu1, "mu1", 1), finite_array(mu2, "mu2", 1)
+    sigma1, sigma2 = finite_array(sigma1, "sigma1", 2), finite_array(sigma2, "sigma2", 2)
     d = mu1.shape[0]
     if mu2.shape != (d,):
         raise ValueError(f"mu1 and mu2 have different lengths: {d} and {mu2.shape[0]}")
@@ -174,7 +166,7 @@ def fid_from_features(f1, f2) -> float:
         f1: features (n1, d) of one image set (e.g. real), n1 >= 2.
         f2: features (n2, d) of the other (e.g. generated), n2 >= 2.
     """
-    f1, f2 = _finite_array(f1, "f1", 2), _finite_array(f2, "f2", 2)
+    f1, f2 = finite_array(f1, "f1", 2), finite_array(f2, "f2", 2)
     if f1.shape[1] != f2.shape[1]:
         raise ValueError(f"feature dimensions differ: f1 has d={f1.shape[1]}, f2 has d={f2.shape[1]}")
     for name, f in (("f1", f1), ("f2", f2)):
@@ -202,7 +194,7 @@ def inception_score(probs, splits: int = 1) -> tuple[float, float]:
     Returns:
         (mean, std) of the score over the splits (std is 0 for one split).
     """
-    p = _finite_array(probs, "probs", 2)
+    p = finite_array(probs, "probs", 2)
     n = p.shape[0]
     if n == 0:
         raise ValueError("inception_score needs at least one row of probabilities")
@@ -225,7 +217,7 @@ def inception_score(probs, splits: int = 1) -> tuple[float, float]:
     return float(np.mean(scores)), float(np.std(scores))
 
 
-def _squared_distances(a: np.ndarray, a2: np.ndarray, b: np.ndarray, b2: np.ndarray) -> np.ndarray:
+def squared_distances(a: np.ndarray, a2: np.ndarray, b: np.ndarray, b2: np.ndarray) -> np.ndarray:
     """(m, n) squared distances |a_i|² - 2 a_i.b_j + |b_j|² of rows a (m, d), b (n, d), in place."""
     d2 = a @ b.T
     d2 *= -2
@@ -240,7 +232,7 @@ def _kth_neighbour_radii(x: np.ndarray, k: int, chunk: int) -> np.ndarray:
     radii = np.empty(x.shape[0])
     for s in range(0, x.shape[0], chunk):
         xs = x[s:s + chunk]
-        d2 = _squared_distances(xs, x2[s:s + chunk], x, x2)  # (chunk, n)
+        d2 = squared_distances(xs, x2[s:s + chunk], x, x2)  # (chunk, n)
         d2[np.arange(len(xs)), np.arange(s, s + len(xs))] = 0.0  # the point itself, exactly
         d2.partition(k, axis=1)  # in place; position k of a row whose position 0 is the point itself
         radii[s:s + chunk] = np.sqrt(np.maximum(d2[:, k], 0.0))
@@ -254,7 +246,7 @@ def _fraction_covered(points: np.ndarray, centres: np.ndarray, radii: np.ndarray
     for s in range(0, points.shape[0], chunk):
         ps = points[s:s + chunk]
         p2 = (ps**2).sum(1)
-        d2 = _squared_distances(ps, p2, centres, c2)  # (chunk, n_centres)
+        d2 = squared_distances(ps, p2, centres, c2)  # (chunk, n_centres)
         # |a|² - 2a.b + |b|² loses ~1e-16 (|a|² + |b|²) to rounding: without a matching
         # tolerance a duplicated point can fall outside its own zero-radius ball
         tol = 1e-12 * (p2[:, None] + c2[None, :])
@@ -283,8 +275,8 @@ def precision_recall(real_features, fake_features, k: int = 3) -> tuple[float, f
     Returns:
         (precision, recall), each in [0, 1].
     """
-    real = _finite_array(real_features, "real_features", 2)
-    fake = _finite_array(fake_features, "fake_features", 2)
+    real = finite_array(real_features, "real_features", 2)
+    fake = finite_array(fake_features, "fake_features", 2)
     if real.shape[1] != fake.shape[1]:
         raise ValueError(f"feature dimensions differ: real has d={real.shape[1]}, fake has d={fake.shape[1]}")
     if not (isinstance(k, (int, np.integer)) and k >= 1):
@@ -333,7 +325,7 @@ def class_coverage(labels_or_probs, n_classes: int) -> ClassCoverage:
     if a.ndim == 2:
         if a.shape[1] != n_classes:
             raise ValueError(f"probabilities have {a.shape[1]} columns but n_classes={n_classes}")
-        a = _finite_array(a, "labels_or_probs", 2)
+        a = finite_array(a, "labels_or_probs", 2)
         labels = a.argmax(1) if a.shape[0] else np.zeros(0, dtype=np.int64)
     elif a.ndim == 1:
         if a.size and not (np.issubdtype(a.dtype, np.integer) or np.all(np.isfinite(a) & (a == np.round(a)))):

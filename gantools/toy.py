@@ -19,6 +19,7 @@ import torch
 from scipy.special import ndtri
 from torch import nn
 
+from .checks import check_ints
 from .distributions import GaussianMixture
 from .losses import DISCRIMINATOR_LOSSES, GENERATOR_LOSSES, discriminator_loss, generator_loss
 
@@ -30,12 +31,6 @@ _ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
 }
 
 
-def check_ints(minimum: int, **values: Any) -> None:
-    """ValueError unless every value is an int (not a bool) >= minimum (0 or 1)."""
-    kind = "a positive" if minimum == 1 else "a non-negative"
-    for name, v in values.items():
-        if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
-            raise ValueError(f"{name} must be {kind} integer, got {v!r}")
 
 
 @dataclass(frozen=True)

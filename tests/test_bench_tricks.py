@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gantools.tricks.ablation import digits_run, rows_digits
+from gantools.tricks.bench import digits_run, rows_digits
 
 SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "tricks.py"
 KEYS = {"trick", "setting", "data", "metric", "effect", "ci_low", "ci_high", "n_seeds", "method", "p"}  # method: welch | paired t

@@ -1,12 +1,18 @@
-"""gantools.collapse1d: best responses in the mode family, the dynamics, and the closed-form JSD."""
+"""gantools.mode_collapse.theory: best responses in the mode family, the dynamics, and the closed-form JSD."""
 
 import math
 
 import numpy as np
 import pytest
 
-from gantools.collapse1d import best_response, best_response_dynamics, covering_jsd, mode_generator, mode_losses
 from gantools.distributions import GaussianMixture
+from gantools.mode_collapse.theory import (
+    best_response,
+    best_response_dynamics,
+    covering_jsd,
+    mode_generator,
+    mode_losses,
+)
 from gantools.theory import OptimalDiscriminator, js_divergence
 
 DATA = GaussianMixture([-3.0, 3.0], 0.3)

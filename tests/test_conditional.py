@@ -1,4 +1,4 @@
-"""gantools.conditional (the 1D theory of chapter 11), conditional_toy (toy cGANs in three
+"""gantools.conditional.theory (the 1D theory of chapter 11), conditional_toy (toy cGANs in three
 modes), conditional_images (judging a conditional image generator) and conditional_bench."""
 
 import math
@@ -9,8 +9,8 @@ import torch
 from scipy import integrate
 from scipy.special import softmax
 
-from gantools import conditional as cond
-from gantools.conditional_images import (
+from gantools.conditional import theory as cond
+from gantools.conditional.scores import (
     confusion_matrix,
     evaluate_conditional,
     heldout_class_accuracy,
@@ -18,7 +18,7 @@ from gantools.conditional_images import (
     style_statistics,
     z_share,
 )
-from gantools.conditional_toy import (
+from gantools.conditional.toy import (
     ToyConditionalConfig,
     ToyConditionalGAN,
     generator_entropy,

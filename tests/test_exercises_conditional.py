@@ -52,7 +52,7 @@ def v_mismatch_reference():
 def test_label_mismatch_accepts_the_value_and_an_independent_route():
     assert check_label_mismatch_value(v_mismatch_reference(), quiet=True)
     # by quadrature, with the chapter's machinery on two classes whose conditionals agree
-    from gantools.conditional import ClassConditional, optimal_discriminator, value
+    from gantools.conditional.theory import ClassConditional, optimal_discriminator, value
     from gantools.distributions import GaussianMixture
 
     classes = [GaussianMixture([0.0], [1.0]), GaussianMixture([2.0], [0.5])]
@@ -107,7 +107,7 @@ def test_posterior_weights_rejects(wrong, word):
 
 
 def test_posterior_weights_rejects_the_shortcuts():
-    from gantools.conditional import ClassConditional, softmax_weights
+    from gantools.conditional.theory import ClassConditional, softmax_weights
     from gantools.distributions import GaussianMixture
 
     def via_gantools(m, s, p):
@@ -153,7 +153,7 @@ def test_z_share_rejects(wrong, word):
 
 
 def test_z_share_rejects_the_shortcut():
-    from gantools.conditional_images import z_share
+    from gantools.conditional.scores import z_share
 
     r = check_z_share(lambda s: z_share(s), quiet=True)
     assert not r and "z_share" in r.message
@@ -251,7 +251,7 @@ def v_by_brute_force(prior):
 def v_by_quadrature(prior, gap=40.0):
     """A second route, with the chapter's quadrature: classes N(gap * y, 1) so far apart that
     they do not overlap (the check forbids this route to a student: it is gantools' own)."""
-    from gantools.conditional import ClassConditional, optimal_discriminator, value
+    from gantools.conditional.theory import ClassConditional, optimal_discriminator, value
     from gantools.distributions import GaussianMixture
 
     pd = ClassConditional([GaussianMixture([gap * y], [1.0]) for y in range(len(prior))], list(prior))
@@ -300,7 +300,7 @@ def test_ignored_limit_rejects_the_shortcuts():
     from gantools.exercises.conditional import ignored_limit_truth
 
     r = check_ignored_limit(v_by_quadrature, quiet=True)
-    assert not r and "gantools.conditional" in r.message, r.message
+    assert not r and "gantools.conditional.theory" in r.message, r.message
     r = check_ignored_limit(lambda p: ignored_limit_truth(p), quiet=True)
     assert not r and "ignored_limit_reference" in r.message, r.message
     with pytest.raises(NotImplementedError):

@@ -137,7 +137,7 @@ def test_cycle_gradient_fresh_cases_keep_away_from_the_kink():
 
 
 def test_cycle_gradient_rejects_the_shortcut():
-    from gantools.translation.train import cycle_loss
+    from gantools.translation.trainer import cycle_loss
 
     def via_gantools(a, b, x, y):
         at = torch.tensor(float(a), requires_grad=True)
@@ -158,7 +158,7 @@ def test_identity_loss():
                         (lambda G, F, x, y: (F(G(x)) - x).abs().mean() + (G(F(y)) - y).abs().mean(), "cycle loss")):
         r = check_identity_loss(wrong, quiet=True)
         assert not r and word in r.message, r.message
-    from gantools.translation.train import identity_loss
+    from gantools.translation.trainer import identity_loss
 
     r = check_identity_loss(lambda G, F, x, y: identity_loss(G, F, x, y), quiet=True)
     assert not r and "identity_loss" in r.message
@@ -256,7 +256,7 @@ def test_identity_gain_rejects(wrong, word):
 
 
 def test_identity_gain_rejects_the_shortcut_and_the_starter():
-    from gantools.translation.train import cycle_loss, identity_loss
+    from gantools.translation.trainer import cycle_loss, identity_loss
 
     def via_gantools(t, mu):
         x = torch.randn(200, generator=torch.Generator().manual_seed(0), dtype=torch.float64)

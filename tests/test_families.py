@@ -112,7 +112,7 @@ def test_exact_denoiser_covers_the_grid_and_one_step_does_not():
     mix = grid()
     mu, s = mixture_scale(mix)
     xT = torch.randn(2500, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
-    from gantools.mode_collapse import score
+    from gantools.mode_collapse.bench import score
 
     r50 = score(ddim_sample(mixture_eps(mix, ab), xT, ab, 50).numpy() * s + mu, mix, 0)
     r2 = score(ddim_sample(mixture_eps(mix, ab), xT, ab, 2).numpy() * s + mu, mix, 0)

@@ -13,7 +13,7 @@ import scipy.ndimage
 import torch
 
 from gantools.classifier import accuracy, load_classifier
-from gantools.conditional_images import heldout_class_accuracy
+from gantools.conditional.scores import heldout_class_accuracy
 from gantools.evaluation import ImageScorer, evaluate_images, gaussian_blur
 from gantools.imagedata import load_dataset
 from gantools.metrics import class_coverage

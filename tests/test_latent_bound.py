@@ -7,7 +7,7 @@ from scipy.stats import norm
 
 from gantools.batched import BatchedGAN, BatchedGANConfig
 from gantools.distributions import grid, ring
-from gantools.latent_bound import (
+from gantools.mode_collapse.bound import (
     clip_map,
     disc_gap,
     hq_bound,

@@ -5,8 +5,7 @@ import pytest
 
 from gantools.batched import BatchedGANConfig
 from gantools.distributions import grid, ring
-from gantools.latent_bound import disc_gap, hq_bound_shares
-from gantools.mode_collapse import (
+from gantools.mode_collapse.bench import (
     BASE,
     BEST,
     METHODS,
@@ -25,6 +24,7 @@ from gantools.mode_collapse import (
     table,
     training_groups,
 )
+from gantools.mode_collapse.bound import disc_gap, hq_bound_shares
 
 TINY = BatchedGANConfig(g_hidden=8, d_hidden=8, g_layers=1, d_layers=1, batch_size=32, g_activation="tanh")
 

@@ -6,7 +6,7 @@ import torch
 
 from gantools.batched import BatchedGAN, BatchedGANConfig
 from gantools.distributions import ring
-from gantools.posthoc import jacobian_rejection, latent_langevin
+from gantools.mode_collapse.samplers import jacobian_rejection, latent_langevin
 
 LINEAR = BatchedGANConfig(g_layers=0, d_hidden=8, d_layers=1, batch_size=32)  # G(z) = z W + b
 

@@ -13,7 +13,7 @@ import torch
 from gantools.translation import METHODS, TranslationConfig, apply_transform, make_domains, train_translation
 from gantools.translation.bench import SAVED, load_outputs, load_reference
 from gantools.translation.scores import score_outputs, y_classifier
-from gantools.translation.train import cycle_loss, identity_loss
+from gantools.translation.trainer import cycle_loss, identity_loss
 
 SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "translation.py"
 

@@ -181,7 +181,7 @@ def check_posterior_weights(posterior_weights, quiet: bool = False) -> Result:
 
 
 # -- 11.3 ----------------------------------------------------------------------------------------
-Z_SHARE_REFERENCES = ("gantools.conditional_images.z_share",)
+Z_SHARE_REFERENCES = ("gantools.conditional.scores.z_share",)
 
 
 def _z_share_reference(s: np.ndarray) -> float:
@@ -250,7 +250,7 @@ Z_SHARE = Spec(answer="my_z_share", judge=_judge_z, cases=_z_cases, forbid=Z_SHA
 def check_z_share(z_share, quiet: bool = False) -> Result:
     """Exercise 11.3: ``z_share(stat)`` for stat (N, K) (N noise vectors, each rendered as
     every class) returns SS(z) / SS(within class) of the two-way analysis of variance, to 1e-9.
-    May not call :func:`gantools.conditional_images.z_share`."""
+    May not call :func:`gantools.conditional.scores.z_share`."""
     return check(Z_SHARE, z_share, quiet)
 
 

@@ -89,7 +89,7 @@ def check_shuffle_class_kept(answer, quiet: bool = False) -> Result:
 
 
 # -- 13.2 ----------------------------------------------------------------------------------------
-GRADIENT_REFERENCES = ("gantools.translation.train.cycle_loss",)
+GRADIENT_REFERENCES = ("gantools.translation.trainer.cycle_loss",)
 _CASES = ((1.3, 0.5, 1), (0.7, 1.2, 2), (2.0, 0.4, 3), (-0.5, -1.5, 4))
 
 
@@ -158,7 +158,7 @@ def check_cycle_gradient(cycle_gradient, quiet: bool = False) -> Result:
 
 
 # -- 13.3 ----------------------------------------------------------------------------------------
-IDENTITY_REFERENCES = ("gantools.translation.train.identity_loss",)
+IDENTITY_REFERENCES = ("gantools.translation.trainer.identity_loss",)
 
 
 def _identity_cases(rng) -> list:
@@ -238,8 +238,8 @@ def check_identity_loss(my_identity_loss, quiet: bool = False) -> Result:
 
 
 # -- 13.4 ----------------------------------------------------------------------------------------
-GAIN_REFERENCES = ("gantools.translation.train.cycle_loss", "gantools.translation.train.identity_loss",
-                   "gantools.translation.train.train_translation", "gantools.theory.wasserstein1")
+GAIN_REFERENCES = ("gantools.translation.trainer.cycle_loss", "gantools.translation.trainer.identity_loss",
+                   "gantools.translation.trainer.train_translation", "gantools.theory.wasserstein1")
 # (t, mu): t < 1 and the right gain kept first, then a heavy weight, then the interior (a* strictly
 # between 1 and t); the order gives each mistake below its own hint at the first case it fails.
 _GAIN_CASES = ((0.25, 0.2), (1.5, 1.2), (2.5, 0.45), (2.5, 0.7), (0.4, 0.6), (4.0, 0.9), (6.0, 0.5),

@@ -40,7 +40,7 @@ import numpy as np
 import torch
 
 from ..distributions import grid, ring
-from ..mode_collapse import BASE, N_SAMPLES, STEPS, score
+from ..mode_collapse.bench import BASE, N_SAMPLES, STEPS, score
 from ..stats import mean_halfwidth, welch_difference
 from .diffusion import BatchedDDPM, DDPMConfig
 from .vae import BatchedVAE, VAEConfig

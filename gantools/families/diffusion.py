@@ -29,8 +29,8 @@ import torch
 import torch.nn.functional as F
 
 from ..batched import fourier_features, fourier_frequencies, init_mlp, mlp_forward
+from ..checks import check_ints
 from ..distributions import GaussianMixture
-from ..toy import check_ints
 from .common import Data, check_seeds, fit, mixture_scale, on_device, randn, sinusoidal
 
 Tensor = torch.Tensor

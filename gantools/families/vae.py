@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from ..batched import init_mlp, mlp_forward
-from ..toy import check_ints
+from ..checks import check_ints
 from .common import Data, check_seeds, fit, on_device, randn
 
 Tensor = torch.Tensor

@@ -19,7 +19,7 @@ import numpy as np
 from ..stats import mean_halfwidth
 from .domains import TRANSFORMS, make_domains
 from .scores import DATA_DIR, score, y_classifier
-from .train import METHODS, TranslationConfig, train_translation
+from .trainer import METHODS, TranslationConfig, train_translation
 
 BUDGET = {"steps": 800, "batch_size": 32, "width": 16, "lr": 1e-3}  # every trained method
 SEEDS = {"identity": 1, "l1-only": 10, "pix2pix": 10, "gan-only": 10, "cyclegan": 10, "cyclegan-identity": 10}

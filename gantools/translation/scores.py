@@ -29,7 +29,7 @@ from ..classifier import (
 )
 from ..metrics import fid_from_features
 from .domains import Domains, check_transform, image_size, make_domains
-from .train import Trained
+from .trainer import Trained
 
 DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "translation")
 CLASSIFIER_STEPS = 1500  # the digits' committed Y classifiers

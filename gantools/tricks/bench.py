@@ -28,7 +28,7 @@ import numpy as np
 
 from ..batched import BatchedGAN, BatchedGANConfig
 from ..distributions import grid, ring
-from ..mode_collapse import BASE, N_SAMPLES, STEPS, score
+from ..mode_collapse.bench import BASE, N_SAMPLES, STEPS, score
 from ..stats import Interval, benjamini_hochberg, compare, holm, illustration_prefix
 
 DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data")

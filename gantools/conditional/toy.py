@@ -28,10 +28,10 @@ import torch
 import torch.nn.functional as F
 from scipy.special import logsumexp, ndtri
 
-from .batched import Adam, init_mlp, mlp_forward
-from .conditional import ClassConditional, posterior
-from .losses import bce_loss_dis, ns_loss_gen
-from .toy import check_ints
+from ..batched import Adam, init_mlp, mlp_forward
+from ..checks import check_ints
+from ..losses import bce_loss_dis, ns_loss_gen
+from .theory import ClassConditional, posterior
 
 MODES = ("concat", "projection", "acgan", "shuffled")
 
@@ -213,7 +213,7 @@ def generator_entropy(samples: Sequence[np.ndarray], prior: Sequence[float]) -> 
     """H(y|x) of the generator's own joint p_g(x, y) = p(y) p_g(x|y), estimated with a kernel
     density estimate of each class (Silverman's bandwidth) at the samples themselves:
     the mean over the pairs of -log p_g(y|x), weighted by p(y)."""
-    from .toy import kde
+    from ..toy import kde
 
     kdes = [kde(x) for x in samples]
     total = 0.0

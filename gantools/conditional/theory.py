@@ -32,8 +32,8 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.special import logsumexp
 
-from . import theory
-from .distributions import GaussianMixture
+from .. import theory
+from ..distributions import GaussianMixture
 
 
 class ClassConditional:

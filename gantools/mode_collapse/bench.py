@@ -9,7 +9,7 @@ on a circle of radius 1, std 0.01. Grid: 25 modes on {-4,-2,0,2,4}^2, std 0.05.
 Budgets: every trained row takes the same number of generator steps (:data:`STEPS`) with the
 same batch; a row's sampler (rejection, Langevin, ...) runs after training on the frozen
 generator and its cost is reported separately. Each row is scored with the connected-latent
-bound of :mod:`gantools.latent_bound` (the measured Lipschitz constant of every run).
+bound of :mod:`gantools.mode_collapse.bound` (the measured Lipschitz constant of every run).
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from . import posthoc
-from .batched import BatchedGAN, BatchedGANConfig
-from .distributions import grid, ring
-from .latent_bound import disc_gap, hq_bound_shares, lipschitz_lower, lipschitz_upper, miss_profile
-from .metrics import mode_coverage
-from .stats import mean_halfwidth
+from ..batched import BatchedGAN, BatchedGANConfig
+from ..distributions import grid, ring
+from ..metrics import mode_coverage
+from ..stats import mean_halfwidth
+from . import samplers
+from .bound import disc_gap, hq_bound_shares, lipschitz_lower, lipschitz_upper, miss_profile
 
 STEPS = 4000  # generator steps of every trained row
 # The networks every row shares: G and D are MLPs with 2 hidden layers of 64 units.
@@ -144,7 +144,7 @@ def draw(gan: BatchedGAN, m: Method, n: int = N_SAMPLES, seed: int = 12345, quic
     if m.sampler == "generator":
         return gan.sample(n, seed=seed)
     if m.sampler == "jacobian":
-        return posthoc.jacobian_rejection(gan, n, keep=m.keep, seed=seed)
+        return samplers.jacobian_rejection(gan, n, keep=m.keep, seed=seed)
     steps = min(m.ratio["steps"], 200) if quick else m.ratio["steps"]
     ratios = {} if ratios is None else ratios
     key = (steps, tuple(m.ratio["changes"]))
@@ -153,7 +153,7 @@ def draw(gan: BatchedGAN, m: Method, n: int = N_SAMPLES, seed: int = 12345, quic
     ratio = ratios[key]
     if m.sampler == "drs":
         return gan.rejection_sample(ratio, n, seed=seed, quantile=REJECTION_QUANTILE)
-    return posthoc.latent_langevin(gan, ratio, n, seed=seed, steps=10 if quick else LANGEVIN["steps"],
+    return samplers.latent_langevin(gan, ratio, n, seed=seed, steps=10 if quick else LANGEVIN["steps"],
                                    step_size=LANGEVIN["step_size"])
 
 
@@ -254,7 +254,7 @@ def table(results: dict[str, dict], n_seeds: int, published: bool = True) -> str
     return "\n".join(lines)
 
 
-DATA_DIR = os.path.join(os.path.dirname(__file__), "data")
+DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data")
 REFERENCE_JSON = os.path.join(DATA_DIR, "mode_collapse.json")
 REFERENCE_SAMPLES = os.path.join(DATA_DIR, "mode_collapse_seed0.npz")
 REFERENCE_CURVE = os.path.join(DATA_DIR, "mode_collapse_pacgan_curve.json")

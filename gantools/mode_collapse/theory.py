@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .distributions import GaussianMixture, normal
-from .theory import OptimalDiscriminator, expectation, js_divergence
+from ..distributions import GaussianMixture, normal
+from ..theory import OptimalDiscriminator, expectation, js_divergence
 
 # Per-sample generator losses as functions of a discriminator with log_d / log_one_minus_d
 # (an OptimalDiscriminator): exact in the tails where D rounds to 0 or 1.

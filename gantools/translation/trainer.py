@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..toy import check_ints
+from ..checks import check_ints
 from .domains import Domains, check_transform
 from .models import PatchDiscriminator, Translator
 

@@ -7,7 +7,7 @@
   same size as the generated ones: the floor that finite samples put under W1).
 - :func:`digits_run`: one conditional DCGAN on the digits, trained through the book's
   trainer (:class:`~gantools.imagegan.ImageGANTrainer`) and judged by the digits
-  classifier (:func:`~gantools.conditional_images.evaluate_conditional`).
+  classifier (:func:`~gantools.conditional.scores.evaluate_conditional`).
 - :func:`summary`, :func:`toy_table`, :func:`digits_table`: means with 95% t-intervals
   over seeds, as Markdown.
 - :func:`save_reference` / :func:`load_reference`: the committed full run in ``gantools/data``.
@@ -21,12 +21,12 @@ import time
 
 import numpy as np
 
-from .conditional import bayes_accuracy, conditional_entropy, tac_mixture
-from .conditional_toy import ToyConditionalConfig, generator_entropy, measure
-from .conditional_toy import train as train_toy
-from .stats import mean_halfwidth
+from ..stats import mean_halfwidth
+from .theory import bayes_accuracy, conditional_entropy, tac_mixture
+from .toy import ToyConditionalConfig, generator_entropy, measure
+from .toy import train as train_toy
 
-DATA_DIR = os.path.join(os.path.dirname(__file__), "data")
+DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data")
 REFERENCE_JSON = "conditional.json"
 REFERENCE_NPZ = "conditional_samples.npz"
 TOY_SAMPLES = 2000  # generated samples per class and seed
@@ -72,11 +72,11 @@ def digits_run(mode: str, seed: int, steps: int, out: str, n_per_class: int = 20
     row r = noise z_r, column = class)."""
     import torch
 
-    from .classifier import load_classifier
-    from .conditional_images import evaluate_conditional
-    from .imagedata import load_dataset
-    from .imagegan import ImageGANTrainer, config_for, load_generator
-    from .imagegan.sampling import fixed_batch
+    from ..classifier import load_classifier
+    from ..imagedata import load_dataset
+    from ..imagegan import ImageGANTrainer, config_for, load_generator
+    from ..imagegan.sampling import fixed_batch
+    from .scores import evaluate_conditional
 
     if mode not in DIGITS_MODES:
         raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(DIGITS_MODES)}")
@@ -108,7 +108,7 @@ def aux_accuracy(d, g, real, real_labels, n_per_class: int = 64, seed: int = 0) 
 
     import torch
 
-    from .imagegan.sampling import generate
+    from ..imagegan.sampling import generate
 
     d = copy.deepcopy(d).cpu().train()
     k = g.n_classes

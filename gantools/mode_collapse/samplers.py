@@ -1,7 +1,7 @@
 """Better samples from a trained toy generator without retraining it (chapter 6).
 
 Each method here changes the *latent* measure that the frozen generator pushes forward, which
-is how it escapes the connected-latent bound of :mod:`gantools.latent_bound` (the bound holds
+is how it escapes the connected-latent bound of :mod:`gantools.mode_collapse.bound` (the bound holds
 for Gaussian noise only):
 
 - :func:`jacobian_rejection` keeps the latent points where ||dG/dz|| is smallest (Tanielian et
@@ -22,8 +22,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .latent_bound import jacobian_norms
-from .toy import check_ints
+from ..checks import check_ints
+from .bound import jacobian_norms
 
 Tensor = torch.Tensor
 

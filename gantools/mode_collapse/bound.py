@@ -34,7 +34,7 @@ import torch
 from scipy.optimize import brentq
 from scipy.stats import norm
 
-from .distributions import GaussianMixture
+from ..distributions import GaussianMixture
 
 Tensor = torch.Tensor
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .classifier import features, predict_proba, split_indices
-from .imagedata import load_dataset
-from .imagegan.sampling import generate
-from .metrics import fid_from_features, precision_recall
+from ..classifier import features, predict_proba, split_indices
+from ..imagedata import load_dataset
+from ..imagegan.sampling import generate
+from ..metrics import fid_from_features, precision_recall
 
 
 def confusion_matrix(predicted, asked, n_classes: int) -> np.ndarray:
