@@ -2,7 +2,7 @@
 
 The interview bank, the introduction and the how-to-use page quote numbers that the chapters
 compute. They write ``{{ ch10_fd_dcgan_800 }}``; this extension fills every such name from
-``gantools/data/facts.json``, the file the chapters assert against (``gantools.facts``), so a
+``gantools/data/facts/*.json``, the files the chapters assert against (``gantools.facts``), so a
 quoted number cannot drift away from the computation. An unknown name is a build warning
 (MyST's ``substitution`` warning), and ``-W`` makes it an error.
 """

@@ -19,32 +19,26 @@ and prints both tables with the total CPU and wall time.
 from __future__ import annotations
 
 import os
-import platform
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 
-from gantools.__main__ import bench_args, bench_parser
-from gantools.__main__ import positive_int as _positive
+from gantools import benchkit
+from gantools.benchkit import positive_int as _positive
 
 
 def parse(argv: list[str] | None):
-    p = bench_parser("bench/conditional.py", __doc__, "folder for results.json, samples.npz and the digits runs",
-                     "2 toy seeds, 1 digits seed and few steps: a smoke run", chapter=11)
+    p = benchkit.parser("bench/conditional.py", __doc__, out="folder for results.json, samples.npz and the digits runs",
+                        quick="2 toy seeds, 1 digits seed and few steps: a smoke run", chapter=11, partial=("--only",))
     p.add_argument("--only", choices=("toy", "digits"), help="run one part only")
     p.add_argument("--seeds", type=_positive, help="digits seeds per mode (default 3; quick 1)")
     p.add_argument("--steps", type=_positive, help="digits generator steps per run (default 1000; quick 30)")
     p.add_argument("--toy-seeds", type=_positive, help="toy seeds per mode (default 10; quick 2)")
     p.add_argument("--toy-steps", type=_positive, help="toy generator steps (default 5000; quick 300)")
-    args = bench_args(p, argv, partial=("--only",))
-    return args
+    return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)  # before the heavy imports: bad input fails fast
-    import numpy as np
-
     from gantools.conditional.bench import (
         DIGITS_MODES,
         digits_run,
@@ -64,10 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     run_toy, run_digits = args.only in (None, "toy"), args.only in (None, "digits")
     os.makedirs(args.out, exist_ok=True)
     t0, c0 = time.perf_counter(), time.process_time()
-    results = {"machine": {"processor": platform.processor() or platform.machine(), "jobs": args.jobs,
-                           "python": platform.python_version()}, "quick": quick}
+    results = {"machine": benchkit.machine_info(args.jobs), "quick": quick}
     samples = {}
-    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=get_context("spawn")) as pool:
+    with benchkit.pool(args.jobs) as pool:
         digits_jobs = {(m, s): pool.submit(digits_run, m, s, steps, os.path.join(args.out, "digits", f"{m}-seed{s}"))
                        for m in (DIGITS_MODES if run_digits else ()) for s in range(seeds)}
         toy_jobs = {m: pool.submit(toy_mode, m, range(toy_seeds), toy_steps) for m in (TOY_MODES if run_toy else ())}
@@ -95,11 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     cpu = time.process_time() - c0 + sum(r["task_cpu_s"] for r in results.get("digits", {}).get("runs", [])) \
         + sum(r["task_cpu_s"] for r in results.get("toy", {}).get("modes", {}).values())
     results["total_wall_s"], results["total_cpu_s"] = wall, cpu
-    import json
-
-    with open(os.path.join(args.out, "results.json"), "w") as f:
-        json.dump(results, f, indent=1)
-    np.savez_compressed(os.path.join(args.out, "samples.npz"), **samples)
+    benchkit.write_reference("results", results, samples, args.out, npz="samples")
     if args.reference:
         save_reference(results, samples)
     print()

@@ -19,28 +19,25 @@ and DIR/digits/gan-seed<k>/ (the DCGAN runs), and prints the tables with the tot
 
 from __future__ import annotations
 
-import json
 import os
-import platform
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 
-from gantools.__main__ import bench_args, bench_parser
+from gantools import benchkit
 
 
 def parse(argv: list[str] | None):
     from gantools.families.bench import NFES, parse_family
 
-    p = bench_parser("bench/generative_families.py", __doc__, "folder for the samples, results.json and the runs",
-                     "2 seeds and few steps everywhere: a smoke run", chapter=14)
+    p = benchkit.parser("bench/generative_families.py", __doc__, out="folder for the samples, results.json and the runs",
+                        quick="2 seeds and few steps everywhere: a smoke run", chapter=14,
+                        partial=("--nfe", "--kl-weight", "--only", "--families"))
     p.add_argument("--nfe", help=f"comma-separated DDIM network evaluations per sample (default {NFES})")
     p.add_argument("--kl-weight", type=float, help="the VAE's KL weight beta (default 1: the ELBO)")
     p.add_argument("--only", choices=("2d", "digits"), help="run one part only")
     p.add_argument("--families", help="comma-separated families to train: gan (digits only), vae, diffusion "
                                       "(default all)")
-    args = bench_args(p, argv, partial=("--nfe", "--kl-weight", "--only", "--families"))
+    args = p.parse_args(argv)
     try:
         from gantools.families.bench import KINDS, parse_kinds
 
@@ -62,11 +59,8 @@ def parse(argv: list[str] | None):
 
 
 def _job(kind: str, *a):
-    import torch
-
     from gantools.families import bench
 
-    torch.set_num_threads(1)
     if kind in ("vae", "diffusion"):
         return bench.run_2d(kind, *a)
     if kind.startswith("digits-"):
@@ -81,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     from gantools.distributions import grid, ring
     from gantools.families import bench
     from gantools.families.report import digits_table, table_2d
-    from gantools.mode_collapse.bench import load_reference as load_chapter6
+    from gantools.ringgrid import load_reference as load_chapter6
 
     if args.kl_weight is not None:
         bench.VAE_2D = bench.VAE_2D.replace(kl_weight=args.kl_weight)
@@ -97,8 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         os.makedirs(os.path.join(args.out, which), exist_ok=True)
         np.savez(os.path.join(args.out, which, "mixture.npz"), means=mix.means, std=float(mix.stds[0]))
     t0 = time.perf_counter()
-    result: dict = {"machine": {"processor": platform.processor() or platform.machine(), "jobs": args.jobs,
-                                "python": platform.python_version()},
+    result: dict = {"machine": benchkit.machine_info(args.jobs),
                     "quick": q, "seeds": seeds, "steps": steps, "nfes": list(nfes),
                     "families": bench.families(nfes, args.families),
                     "digits_seeds": d_seeds, "digits_steps": d_steps, "digits_nfes": list(d_nfes),
@@ -112,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     if run_digits:
         jobs += [("gan", s, d_steps["gan"], os.path.join(args.out, "digits", f"gan-seed{s}")) for s in range(d_seeds)]
     jobs = [j for j in jobs if j[0].removeprefix("digits-") in args.families]
-    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=get_context("spawn")) as pool:
+    with benchkit.pool(args.jobs) as pool:
         futures = [(job[0], pool.submit(_job, *job)) for job in jobs]
         for kind, fut in futures:
             res = fut.result()
@@ -126,8 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         result["gan_samples_per_s"] = bench.gan_sampling_speed()
     wall = time.perf_counter() - t0
     result["total_wall_s"] = wall
-    with open(os.path.join(args.out, "results.json"), "w") as f:
-        json.dump(result, f, indent=1)
+    benchkit.write_reference("results", result, dest=args.out)
     if args.reference:
         bench.save_reference(result, args.out)
     chapter6 = load_chapter6()[0]

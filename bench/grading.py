@@ -12,9 +12,7 @@ notebook that stops at its first unanswered exercise is faster).
 
 from __future__ import annotations
 
-import argparse
 import csv
-import json
 import os
 import platform
 import subprocess
@@ -23,6 +21,8 @@ import time
 from pathlib import Path
 
 import nbformat
+
+from gantools import benchkit
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,12 +72,10 @@ def grading_sentence(data: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", required=True, help="folder for the submissions and grades.csv")
+    p = benchkit.parser("bench/grading.py", __doc__, out="folder for the submissions and grades.csv", quick=False,
+                        reference="write gantools/data/grading.json (full runs only)", partial=None)
     p.add_argument("--chapter", type=int, default=5)
     p.add_argument("--n", type=int, default=100)
-    p.add_argument("--jobs", type=int, default=2)
-    p.add_argument("--reference", action="store_true", help="write gantools/data/grading.json (full runs only)")
     args = p.parse_args(argv)
     if args.reference and args.n < 100:
         p.error("--reference records a class of at least 100")
@@ -97,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'chapter':>8} {'notebooks':>10} {'jobs':>5} {'wall (min)':>11} {'per notebook (s)':>17}  statuses")
     print(f"{args.chapter:>8} {args.n:>10} {args.jobs:>5} {wall / 60:>11.1f} {wall / args.n:>17.2f}  {statuses}")
     if args.reference:
-        (ROOT / "gantools" / "data" / "grading.json").write_text(json.dumps(result, indent=1) + "\n")
+        benchkit.write_reference("grading", result)
     return 0 if set(statuses) == {"pass"} else 1
 
 

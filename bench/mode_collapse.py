@@ -24,17 +24,14 @@ grid for N steps and writes DIR/pacgan_curve.json (HQ and modes every 1,000 step
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import platform
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import torch
 
+from gantools import benchkit
 from gantools.distributions import grid, ring
 from gantools.mode_collapse.bench import (
     METHODS,
@@ -67,7 +64,6 @@ def _cost(cfg) -> float:
 
 def _work(args):
     cfg, steps, rows, seeds, out, quick = args
-    torch.set_num_threads(1)  # one thread per process: the networks are too small to split
     torch.set_flush_denormal(True)  # Adam's second moments underflow; denormals are slow
     return run_group(cfg, steps, rows, seeds, out, quick)
 
@@ -78,14 +74,12 @@ def fail(message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", required=True, help="folder for the samples, the mixtures and results.json")
-    p.add_argument("--quick", action="store_true", help="2 seeds and 1/10 of the steps: a smoke run")
+    p = benchkit.parser("bench/mode_collapse.py", __doc__, out="folder for the samples, the mixtures and results.json",
+                        quick="2 seeds and 1/10 of the steps: a smoke run", jobs=False, partial=None,
+                        reference="also store the results and seed-0 samples in gantools/data (what chapter 6 shows)")
     p.add_argument("--seeds", type=int, default=10, help="seeds per method and target (default 10)")
     p.add_argument("--only", nargs="*", default=None, help="run only these methods (names as in the table)")
     p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2, one per core)")
-    p.add_argument("--reference", action="store_true",
-                   help="also store the results and seed-0 samples in gantools/data (what chapter 6 shows)")
     p.add_argument("--pacgan-steps", type=int, default=0,
                    help="instead: train PacGAN's published GAN on the grid for this many steps (an HQ curve)")
     p.add_argument("--device", default="cpu", help="device of the --pacgan-steps run (cpu or cuda)")
@@ -113,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         jobs.append((cfg, steps, {n: methods[n] for n in names}, seeds, args.out, args.quick))
     jobs.sort(key=lambda j: -_cost(j[0]))  # longest first: the two workers finish together
     t0, results = time.perf_counter(), {}
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+    with benchkit.pool(args.jobs) as pool:
         for group in pool.map(_work, jobs):
             for name, res in group.items():
                 results[name] = res
@@ -124,14 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     total = time.perf_counter() - t0
     results = {k: results[k] for k in methods}  # the table's order
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
-    machine = {"processor": platform.processor() or platform.machine(), "cpus": os.cpu_count(), "jobs": args.jobs,
-               "threads_per_job": 1, "torch": torch.__version__, "python": platform.python_version(),
-               "load_average_at_end": list(load)}
+    machine = benchkit.machine_info(args.jobs, load_average_at_end=list(load))
     everything = {"n_seeds": n_seeds, "n_samples": N_SAMPLES, "steps": STEPS, "total_wall_s": total,
                   "machine": machine, "quick": args.quick,
                   "methods": {k: {**v, "summary": summary(v)} for k, v in results.items()}}
-    with open(os.path.join(args.out, "results.json"), "w") as f:
-        json.dump(everything, f, indent=1)
+    benchkit.write_reference("results", everything, dest=args.out)
     if args.reference:
         save_reference(everything, args.out)
     print()
@@ -146,28 +137,21 @@ def pacgan(args, n_seeds: int) -> int:
     """PacGAN's published GAN configuration on the grid: HQ and modes every 1,000 steps."""
     torch.set_flush_denormal(True)
     os.makedirs(args.out, exist_ok=True)
-    path = os.path.join(args.out, "pacgan_curve.json")
     every = 1000 if args.pacgan_steps >= 20_000 else max(100, args.pacgan_steps // 16)  # PacGAN: every epoch
     info = {"steps": args.pacgan_steps, "seeds": n_seeds, "every": every, "device": args.device,
-            "threads": torch.get_num_threads(), "processor": platform.processor() or platform.machine()}
+            "threads": torch.get_num_threads(), "processor": benchkit.machine_info(1)["processor"]}
+    last = {}
 
     def save(curve):
-        with open(path + ".tmp", "w") as f:
-            json.dump({**info, **curve}, f, indent=1)
-        os.replace(path + ".tmp", path)
+        last.update(info, **curve)
+        benchkit.write_reference("pacgan_curve", last, dest=args.out)
         print(f"step {curve['steps'][-1]}: grid HQ {100 * np.mean(curve['hq'][-1]):.1f}%, "
               f"modes {np.mean(curve['modes'][-1]):.1f} ({curve['wall_s'][-1]:.0f} s)", flush=True)
 
     pacgan_curve(args.pacgan_steps, list(range(n_seeds)), every=every, device=args.device, callback=save)
     if args.reference:
-        _copy(path, REFERENCE_CURVE)
+        benchkit.write_reference(REFERENCE_CURVE, last)
     return 0
-
-
-def _copy(src: str, dest: str) -> None:
-    with open(src) as f, open(dest + ".tmp", "w") as g:
-        g.write(f.read())
-    os.replace(dest + ".tmp", dest)
 
 
 if __name__ == "__main__":

@@ -20,13 +20,12 @@ gantools/data/reference_runs.json (what the chapters show).
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import time
 
-from gantools.__main__ import bench_args, bench_parser
+from gantools import benchkit
 
 # name -> the arguments of `python -m gantools train` after --out (the full runs).
 RUNS = {
@@ -38,7 +37,7 @@ RUNS = {
                        "--steps", "6000", "--ngf", "48", "--ndf", "48", "--sample-every", "500",
                        "--ckpt-every", "500", "--eval-every", "500"],
 }
-DATA = os.path.join(os.path.dirname(__file__), "..", "gantools", "data", "reference_runs.json")
+REFERENCE = "reference_runs"  # gantools/data/reference_runs.json
 N_EVAL, N_PER_CLASS = 1000, 200
 
 
@@ -78,8 +77,8 @@ def measure(path: str) -> dict:
     """The yardstick table's row of one run (and the class accuracies of a conditional one)."""
     from gantools.classifier import load_classifier
     from gantools.conditional.scores import evaluate_conditional, heldout_class_accuracy
-    from gantools.evaluation import evaluate_run
     from gantools.imagedata import load_dataset
+    from gantools.imagegan import evaluate_run
     from gantools.imagegan.sampling import load_generator
     from gantools.runs import load_run
 
@@ -116,22 +115,20 @@ def table(results: dict) -> str:
 
 
 def main(argv=None) -> None:
-    p = bench_parser("bench/reference_runs.py", __doc__, "folder of the runs (book/runs for the book's)",
-                     "20 steps a run: a smoke run", chapter=8)
+    p = benchkit.parser("bench/reference_runs.py", __doc__, out="folder of the runs (book/runs for the book's)",
+                        quick="20 steps a run: a smoke run", chapter=8, partial=("--only",))
     p.add_argument("--only", choices=sorted(RUNS), help="one run only")
     p.add_argument("--measure-only", action="store_true", help="measure runs already in --out, train nothing")
-    args = bench_args(p, argv, partial=("--only",))
+    args = p.parse_args(argv)
     names = [args.only] if args.only else list(RUNS)
     os.makedirs(args.out, exist_ok=True)
     if not args.measure_only:
         train_all(args.out, names, args.jobs, args.quick)
     results = {name: measure(os.path.join(args.out, name)) for name in names}
     print(table(results))
-    for dest in [os.path.join(args.out, "reference_runs.json")] + ([DATA] if args.reference else []):
-        with open(dest + ".tmp", "w") as f:
-            json.dump(results, f, indent=1)
-        os.replace(dest + ".tmp", dest)
-        print(f"wrote {os.path.normpath(dest)}")
+    for dest in [args.out] + ([benchkit.DATA_DIR] if args.reference else []):
+        benchkit.write_reference(REFERENCE, results, dest=dest)
+        print(f"wrote {os.path.normpath(os.path.join(dest, REFERENCE + '.json'))}")
 
 
 if __name__ == "__main__":

@@ -18,25 +18,22 @@ test set: inputs, outputs, targets, labels) and prints one table per transform.
 
 from __future__ import annotations
 
-import json
 import os
-import platform
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 
-from gantools.__main__ import bench_args, bench_parser
+from gantools import benchkit
 
 
 def parse(argv: list[str] | None):
     from gantools.translation import METHODS, TRANSFORMS
 
-    p = bench_parser("bench/translation.py", __doc__, "folder for results.json and the translations",
-                     "at most 2 seeds and 30 steps per method: a smoke run", chapter=13)
+    p = benchkit.parser("bench/translation.py", __doc__, out="folder for results.json and the translations",
+                        quick="at most 2 seeds and 30 steps per method: a smoke run", chapter=13,
+                        partial=("--transforms", "--methods"))
     p.add_argument("--transforms", help=f"comma-separated (default all: {', '.join(TRANSFORMS)})")
     p.add_argument("--methods", help=f"comma-separated (default all: {', '.join(METHODS)})")
-    args = bench_args(p, argv, partial=("--transforms", "--methods"))
+    args = p.parse_args(argv)
     for name, known in (("transforms", TRANSFORMS), ("methods", METHODS)):
         value = getattr(args, name)
         if value is not None:
@@ -50,8 +47,8 @@ def parse(argv: list[str] | None):
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)  # before the heavy imports: bad input fails fast
-    from gantools.translation.bench import BUDGET, SAVED, jobs, run_one, save_outputs, table
-    from gantools.translation.scores import DATA_DIR, y_classifier
+    from gantools.translation.bench import BUDGET, jobs, run_one, save_reference, table
+    from gantools.translation.scores import y_classifier
 
     todo = [(t, m, s) for t, m, s in jobs(args.quick)
             if (args.transforms is None or t in args.transforms) and (args.methods is None or m in args.methods)]
@@ -61,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         y_classifier(transform)  # trained once (and committed), before the workers need it
     steps = 30 if args.quick else None
     runs, outputs = [], {}
-    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=get_context("spawn")) as pool:
+    with benchkit.pool(args.jobs) as pool:
         futures = {job: pool.submit(run_one, *job, steps) for job in todo}
         for (transform, method, seed), future in futures.items():
             result, out = future.result()
@@ -71,18 +68,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{transform} {method} seed {seed}: class kept {100 * result['class_kept']:.1f}%, "
                   f"pixel error {result['pixel_error']:.3f} ({result['cpu_s']:.0f} CPU s)", flush=True)
     wall = time.perf_counter() - t0
-    results = {"machine": {"processor": platform.processor() or platform.machine(), "jobs": args.jobs,
-                           "python": platform.python_version()},
+    results = {"machine": benchkit.machine_info(args.jobs),
                "quick": args.quick, "budget": {**BUDGET, **({"steps": steps} if steps else {})},
                "runs": runs, "total_wall_s": wall, "total_cpu_s": sum(r["cpu_s"] for r in runs)}
-    dests = [args.out] + ([DATA_DIR] if args.reference else [])
-    for dest in dests:
-        os.makedirs(dest, exist_ok=True)
-        with open(os.path.join(dest, "results.json"), "w") as f:
-            json.dump(results, f, indent=1)
-        for (transform, method), out in outputs.items():
-            if method in SAVED:
-                save_outputs(transform, method, out, dest)
+    save_reference(results, outputs, args.out)
+    if args.reference:
+        save_reference(results, outputs)
     print()
     for transform in dict.fromkeys(t for t, _, _ in todo):
         print(f"{transform}: {results['budget']['steps']} generator steps of {BUDGET['batch_size']} images per run")

@@ -23,27 +23,23 @@ and prints the tables with the total CPU and wall time.
 
 from __future__ import annotations
 
-import json
 import os
-import platform
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 
-from gantools.__main__ import bench_args, bench_parser
+from gantools import benchkit
 
 
 def parse(argv: list[str] | None):
     from gantools.tricks.bench import TRICKS
 
-    p = bench_parser("bench/tricks.py", __doc__, "folder for tricks.json, runs.json and the digits runs",
-                     "2 seeds and few steps everywhere: a smoke run", chapter=12)
+    p = benchkit.parser("bench/tricks.py", __doc__, out="folder for tricks.json, runs.json and the digits runs",
+                        quick="2 seeds and few steps everywhere: a smoke run", chapter=12, partial=("--only", "--tricks"))
     p.add_argument("--tricks", help=f"comma-separated 2D tricks to run (default all: {', '.join(TRICKS)})")
     p.add_argument("--only", choices=("2d", "digits"), help="run one part only")
     p.add_argument("--rescore", action="store_true",
                    help="train nothing: rebuild the rows from the committed runs (gantools/data/tricks_runs.json)")
-    args = bench_args(p, argv, partial=("--only", "--tricks"))
+    args = p.parse_args(argv)
     if args.tricks is not None:
         args.tricks = [t.strip() for t in args.tricks.split(",") if t.strip()]
         unknown = [t for t in args.tricks if t not in TRICKS]
@@ -53,11 +49,8 @@ def parse(argv: list[str] | None):
 
 
 def _train_2d(name: str, seeds: int, steps: int) -> dict:
-    import torch
-
     from gantools.tricks.bench import train_2d, trick_config
 
-    torch.set_num_threads(1)
     return train_2d(trick_config(name), range(seeds), steps)
 
 
@@ -71,7 +64,7 @@ def adjusted_line(rows: list[dict]) -> str:
 
 def rescore(args) -> int:
     """The rows again from the committed runs and chapter 6's benchmark, with the current statistics."""
-    from gantools.mode_collapse.bench import load_reference as load_chapter6
+    from gantools.ringgrid import load_reference as load_chapter6
     from gantools.tricks.bench import cost_ratios, load_reference, rows_from_runs, save_reference, table
 
     if args.quick or args.only or args.tricks:
@@ -79,9 +72,7 @@ def rescore(args) -> int:
     _, runs = load_reference()
     chapter6 = load_chapter6()[0]
     rows = rows_from_runs(runs, chapter6)
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "tricks.json"), "w") as f:
-        json.dump(rows, f, indent=1)
+    benchkit.write_reference("tricks", rows, dest=args.out)
     if args.reference:
         save_reference(rows, runs)
     costs = cost_ratios(runs, chapter6)
@@ -93,7 +84,7 @@ def rescore(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)  # before the heavy imports: bad input fails fast
-    from gantools.mode_collapse.bench import load_reference as load_chapter6
+    from gantools.ringgrid import load_reference as load_chapter6
     from gantools.tricks.bench import (
         DIGITS_SEEDS,
         DIGITS_STEPS,
@@ -117,11 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     run_2d, run_digits = args.only in (None, "2d"), args.only in (None, "digits")
     os.makedirs(args.out, exist_ok=True)
     t0 = time.perf_counter()
-    runs: dict = {"machine": {"processor": platform.processor() or platform.machine(), "jobs": args.jobs,
-                              "python": platform.python_version()},
+    runs: dict = {"machine": benchkit.machine_info(args.jobs),
                   "quick": quick, "seeds": seeds, "steps": steps, "digits_seeds": d_seeds, "digits_steps": d_steps,
                   "2d": {}, "digits": []}
-    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=get_context("spawn")) as pool:
+    with benchkit.pool(args.jobs) as pool:
         jobs_2d = {name: pool.submit(_train_2d, name, seeds, steps) for name in (["none", *tricks] if run_2d else ())}
         jobs_digits = [pool.submit(digits_run, name, s, d_steps, os.path.join(args.out, "digits", f"{name}-seed{s}"))
                        for name in (digits_settings() if run_digits else ()) for s in range(d_seeds)]
@@ -145,10 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     runs["total_wall_s"] = wall
     runs["total_cpu_s"] = (sum(r["cpu_s"] for r in runs["2d"].values())
                            + sum(r["cpu_s"] for r in runs["digits"]))
-    with open(os.path.join(args.out, "tricks.json"), "w") as f:
-        json.dump(rows, f, indent=1)
-    with open(os.path.join(args.out, "runs.json"), "w") as f:
-        json.dump(runs, f, indent=1)
+    benchkit.write_reference("tricks", rows, dest=args.out)
+    benchkit.write_reference("runs", runs, dest=args.out)
     if args.reference:
         save_reference(rows, runs)
     costs = cost_ratios(runs, chapter6)

@@ -1,12 +1,31 @@
 """gantools: the companion package of *GANs from First Principles*.
 
-Modules: ``distributions`` (exact densities), ``theory`` (1D divergences by quadrature),
-``losses`` (GAN losses on logits, gradient penalty), ``toy`` (1D/2D toy GAN training),
-``monitor`` (training snapshots and animations), ``games`` (bilinear games and the
-Dirac-GAN), ``plotting``
-(the book's figure style and animations), ``widgets`` (ipywidgets explorers),
-``exercises`` (checks for the exercises), ``notebook`` (the setup cell's helper),
-``stats`` (the book's intervals and verdict words).
+The map (``gantools.chapters.CHAPTERS`` says which chapter uses which part):
+
+**A chapter's own code, one folder each** (a chapter with a single module keeps it flat):
+``games`` (5, bilinear games and the Dirac-GAN), ``mode_collapse/`` (6), ``wasserstein`` (7),
+``conditional/`` (11), ``tricks/`` (12), ``translation/`` (13), ``families/`` (14). Inside a folder
+the modules have the same role names: ``theory`` (exact results), ``models``, ``trainer``,
+``scores`` (measurements), ``bench`` (the protocol behind the chapter's tables and its
+committed reference).
+
+**The shared floor**, which imports no chapter folder:
+
+- the GANs every chapter trains: ``toy`` + ``monitor`` (one 1D/2D toy GAN, chapters 1-4),
+  ``batched/`` (many toy GANs at once), ``dcgan`` + ``imagegan/`` (image GANs, chapters 8-14),
+  ``ringgrid`` (the ring and grid benchmark's protocol, chapters 6, 12 and 14);
+- the mathematics: ``distributions`` (exact densities), ``theory`` (1D divergences by quadrature),
+  ``losses`` (GAN losses on logits, penalties), ``metrics`` (Fréchet distance, precision/recall,
+  mode coverage), ``kid``, ``memorisation``, ``evaluation`` (scoring images), ``classifier``
+  (the feature extractor), ``stats`` (the book's intervals and verdict words);
+- data: ``imagedata`` and ``idx`` (digits, Fashion-MNIST), ``runs`` (the committed reference runs);
+- plumbing: ``checks`` (argument checks), ``configs`` (what every config shares), ``checkpoint``
+  (atomic writes, safe loads), ``benchkit`` (the bench scripts' scaffolding and reference
+  files), ``plotting``, ``widgets``, ``notebook`` (the setup cell), ``facts`` (quoted numbers).
+
+**The book's machinery**, above the chapters: ``chapters`` (the manifest), ``pages`` (the pages
+generated from it), ``exercises/`` (the checks), ``grading/`` (the grader), ``student`` (the
+student edition) and ``__main__`` (the command line).
 """
 
 __version__ = "0.2.0"

@@ -20,36 +20,8 @@ import argparse
 import os
 import sys
 
-
-class ArgumentParser(argparse.ArgumentParser):
-    """An argparse parser whose errors are one line on stderr and exit status 2."""
-
-    def error(self, message: str):  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def bench_parser(prog: str, doc: str, out_help: str, quick_help: str, chapter: int) -> ArgumentParser:
-    """The parser every ``bench/*.py`` with a committed reference starts from: ``--out``,
-    ``--quick``, ``--reference`` and ``--jobs``; finish with :func:`bench_args`."""
-    p = ArgumentParser(prog=prog, description=doc.split("\n\n")[0])
-    p.add_argument("--out", required=True, help=out_help)
-    p.add_argument("--quick", action="store_true", help=quick_help)
-    p.add_argument("--reference", action="store_true",
-                   help=f"also store the results in gantools/data (what chapter {chapter} shows); full runs only")
-    p.add_argument("--jobs", type=positive_int, default=2, help="processes (default 2)")
-    return p
-
-
-def bench_args(p: ArgumentParser, argv: list[str] | None, partial: tuple[str, ...]) -> argparse.Namespace:
-    """Parse; ``--reference`` refuses ``--quick`` and the options in ``partial`` (a reference
-    holds the full tables), and ``--out`` must be a folder. Errors: one line, exit 2."""
-    args = p.parse_args(argv)
-    if args.reference and (args.quick or any(getattr(args, o.lstrip("-").replace("-", "_")) for o in partial)):
-        names = ("--quick", *partial)
-        p.error(f"--reference stores the full tables: drop {', '.join(names[:-1])} and {names[-1]}")
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        p.error(f"--out {args.out} exists and is not a directory")
-    return args
+from .checks import OneLineParser as ArgumentParser
+from .checks import nonnegative_int, positive_int
 
 
 def cmd_student(args: argparse.Namespace) -> int:
@@ -109,7 +81,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    import os
 
     import numpy as np
 
@@ -132,30 +103,14 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
-    from gantools.evaluation import evaluate_run, yardstick_table
+    from gantools.evaluation import yardstick_table
+    from gantools.imagegan import evaluate_run
 
     result = evaluate_run(args.run_dir, n=args.n, seed=args.seed)
     print(json.dumps(result, indent=2) if args.json else yardstick_table(result))
     return 0
 
 
-def _int_at_least(minimum: int):
-    """An argparse type: an integer >= ``minimum`` (a one-line error otherwise)."""
-    what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-
-    def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            v = minimum - 1
-        if v < minimum:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
-        return v
-
-    return parse
-
-
-positive_int, nonnegative_int = _int_at_least(1), _int_at_least(0)  # also the bench scripts' types
 _positive, _nonnegative = positive_int, nonnegative_int
 
 

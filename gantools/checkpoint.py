@@ -30,14 +30,15 @@ def _publish(tmp: str, path: str) -> None:
     os.replace(tmp, path)
 
 
-def atomic_save(obj, path: str) -> None:
-    """``torch.save(obj, path)`` that never leaves a partial file at ``path``."""
+def atomic_write(path: str, write, binary: bool = True, suffix: str = "") -> None:
+    """Call ``write(f)`` on a temporary file beside ``path``, flush it to disk, then move it over
+    ``path``: a crash or an error mid-write leaves the previous file (and no temporary) behind."""
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pt", dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
     try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
+        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})) as f:
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         _publish(tmp, path)
@@ -47,15 +48,19 @@ def atomic_save(obj, path: str) -> None:
         raise
 
 
+def atomic_save(obj, path: str) -> None:
+    """``torch.save(obj, path)`` that never leaves a partial file at ``path``."""
+    atomic_write(path, lambda f: torch.save(obj, f), suffix=".pt")
+
+
 def atomic_write_text(text: str, path: str) -> None:
     """Write a text file atomically (temporary file + ``os.replace``)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    _publish(tmp, path)
+    atomic_write(path, lambda f: f.write(text), binary=False)
+
+
+def atomic_savez(path: str, **arrays) -> None:
+    """``np.savez_compressed(path, **arrays)`` that never leaves a partial file at ``path``."""
+    atomic_write(path, lambda f: np.savez_compressed(f, **arrays), suffix=".npz")
 
 
 def safe_load(path: str, map_location="cpu") -> dict:

@@ -4,16 +4,19 @@ Each raises ``ValueError`` with a message that names the argument and the value 
 so bad input reads as one clear line (and as one line with exit code 2 from the CLI):
 
 - :func:`check_ints`: integers (not bools) at or above 0 or 1;
-- :func:`finite_array`: a float64 array of a given number of dimensions, with no NaN or inf.
+- :func:`finite_array`: a float64 array of a given number of dimensions, with no NaN or inf;
+- :class:`OneLineParser`, :func:`positive_int`, :func:`nonnegative_int`: the command line's
+  parser (``python -m gantools`` and ``bench/*.py``), whose errors are one line and exit status 2.
 """
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 import numpy as np
 
-__all__ = ["check_ints", "finite_array"]
+__all__ = ["OneLineParser", "check_ints", "finite_array", "nonnegative_int", "positive_int"]
 
 
 def check_ints(minimum: int, **values: Any) -> None:
@@ -33,3 +36,29 @@ def finite_array(x, name: str, ndim: int) -> np.ndarray:
     if not np.all(np.isfinite(a)):
         raise ValueError(f"{name} contains NaN or infinite values")
     return a
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argparse parser whose errors are one line on stderr and exit status 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _int_at_least(minimum: int):
+    """An argparse type: an integer >= ``minimum`` (a one-line error otherwise)."""
+    what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            v = minimum - 1
+        if v < minimum:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return v
+
+    return parse
+
+
+positive_int, nonnegative_int = _int_at_least(1), _int_at_least(0)

@@ -27,6 +27,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .checkpoint import atomic_save
 from .imagedata import CHANNELS, N_CLASSES, check_dataset, default_root, load_dataset
 from .metrics import fid_from_features
 
@@ -193,13 +194,10 @@ def load_classifier_file(path, device: str = "cpu") -> SmallCNN:
 
 def save_classifier(model: SmallCNN, path: str, **info) -> None:
     """Write ``model`` (weights in float16, to halve the file) and scalar ``info`` to
-    ``path`` atomically (a temporary file, then ``os.replace``)."""
+    ``path`` atomically (:func:`gantools.checkpoint.atomic_save`)."""
     ckpt = {"model": {k: v.detach().cpu().half() for k, v in model.state_dict().items()},
             "in_channels": model.in_channels, "n_classes": model.n_classes, **info}
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}"
-    torch.save(ckpt, tmp)
-    os.replace(tmp, path)
+    atomic_save(ckpt, path)
 
 
 def load_classifier(dataset: str = "digits", device: str = "cpu", steps: int = 3000) -> SmallCNN:

@@ -26,12 +26,14 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .configs import Config
+
 NORMS = ("batch", "layer", "none")
 UPSAMPLES = ("transposed", "resize")
 
 
 @dataclass(frozen=True)
-class DCGANConfig:
+class DCGANConfig(Config):
     """Architecture of the generator and the discriminator/critic."""
 
     image_size: int = 32  # output side: 32 or 64 (any power of two from 16 to 128)

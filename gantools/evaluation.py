@@ -1,4 +1,7 @@
-"""Evaluate a trained image GAN: what ``python -m gantools evaluate DIR`` prints.
+"""Score generated images: the metrics that ``python -m gantools evaluate DIR`` prints.
+
+This module scores images and knows nothing of runs: :func:`gantools.imagegan.evaluate_run` loads a
+run's generator, draws its images and passes them to :func:`evaluate_images`.
 
 All metrics use the features / predictions of the dataset's small classifier
 (:func:`gantools.classifier.load_classifier`; committed for ``digits``, so this works
@@ -25,15 +28,12 @@ offline), never the losses:
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from .classifier import features, load_classifier, predict_proba
 from .imagedata import load_dataset
-from .imagegan.sampling import generate, load_generator
 from .kid import kernel_distance
 from .metrics import class_coverage, fid_from_features, inception_score, precision_recall
 
@@ -142,17 +142,6 @@ def evaluate_images(fake: torch.Tensor, dataset: str = "digits", image_size: int
         "class_counts": q["class_counts"],
     })
     return out
-
-
-def evaluate_run(run_dir: str, n: int = 800, seed: int = 0) -> dict:
-    """Load the run's (EMA) generator, draw ``n`` images from ``seed`` and evaluate them."""
-    if not os.path.isdir(run_dir):
-        raise ValueError(f"no run directory {run_dir}")
-    g, cfg = load_generator(run_dir)
-    result = {"run": run_dir, "model": cfg.model, "dataset": cfg.dataset, "steps": cfg.steps}
-    metrics = evaluate_images(generate(g, n, seed=seed), cfg.dataset, cfg.image_size, seed)
-    result.update({k: round(v, 5) if isinstance(v, float) else v for k, v in metrics.items()})
-    return result
 
 
 def yardstick_table(result: dict) -> str:

@@ -93,7 +93,7 @@ def to_size(images: torch.Tensor, image_size: int) -> torch.Tensor:
     return resize(images, image_size)
 
 
-def _digits() -> tuple[torch.Tensor, torch.Tensor]:
+def digits_8x8() -> tuple[torch.Tensor, torch.Tensor]:
     from sklearn.datasets import load_digits
 
     d = load_digits()
@@ -132,7 +132,7 @@ def load_dataset(name: str = "digits", image_size: int = 32, root: str | None = 
     if not (isinstance(image_size, int) and 8 <= image_size <= 256):
         raise ValueError(f"image_size must be an integer in [8, 256], got {image_size!r}")
     if name == "digits":
-        x, y = _digits()
+        x, y = digits_8x8()
     elif name == "fashion-mnist":
         x, y = _fashion(train)
     else:

@@ -8,7 +8,8 @@ A discriminator outputs a logit a; D = sigma(a). Every loss is written with ``so
 
 Losses are *minimised*. Choose one by name through :data:`GENERATOR_LOSSES` and
 :data:`DISCRIMINATOR_LOSSES` (or :func:`generator_loss` / :func:`discriminator_loss`).
-The Wasserstein and hinge losses read the same tensor as a critic's score (not a logit);
+The Wasserstein, hinge and least-squares losses read the same tensor as a critic's score
+(not a logit);
 :func:`gradient_penalty` is the WGAN-GP term, added to the critic's loss.
 """
 
@@ -70,6 +71,20 @@ def hinge_loss_gen(fake_scores: Tensor) -> Tensor:
     return -fake_scores.mean()
 
 
+def least_squares_loss_dis(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
+    """Least-squares (LSGAN) discriminator loss 1/2 E[(D(x) - 1)^2] + 1/2 E[D(G(z))^2]
+    (Mao et al. 2017 with targets a = 0 for fakes, b = 1 for real samples): real outputs are
+    pulled towards 1, generated ones towards 0. Pointwise its minimiser is
+    D*(x) = p_data / (p_data + p_g)."""
+    return 0.5 * ((real_scores - 1) ** 2).mean() + 0.5 * (fake_scores**2).mean()
+
+
+def least_squares_loss_gen(fake_scores: Tensor) -> Tensor:
+    """Least-squares generator loss E[(D(G(z)) - 1)^2] (target c = 1), as in CycleGAN (Zhu et
+    al. 2017): twice LSGAN's 1/2 E[...], the same minimiser."""
+    return ((fake_scores - 1) ** 2).mean()
+
+
 def gradient_penalty(
     critic: Callable[[Tensor], Tensor],
     real: Tensor,
@@ -111,11 +126,13 @@ GENERATOR_LOSSES: dict[str, Callable[[Tensor], Tensor]] = {
     "non_saturating": ns_loss_gen,
     "wasserstein": wasserstein_loss_gen,
     "hinge": hinge_loss_gen,
+    "least_squares": least_squares_loss_gen,
 }
 DISCRIMINATOR_LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
     "bce": bce_loss_dis,
     "wasserstein": wasserstein_loss_dis,
     "hinge": hinge_loss_dis,
+    "least_squares": least_squares_loss_dis,
 }
 
 

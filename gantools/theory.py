@@ -34,7 +34,7 @@ def _check_1d(*dists) -> None:
             raise ValueError(f"gantools.theory works with 1D distributions that expose breakpoints(); got {d!r}")
 
 
-def _panels(*dists) -> np.ndarray:
+def panels(*dists) -> np.ndarray:
     """Panel edges covering the union of the supports, split at every breakpoint."""
     _check_1d(*dists)
     smooth = np.concatenate([d.breakpoints()[0] for d in dists])
@@ -96,7 +96,7 @@ def expectation(f: Callable[[np.ndarray], np.ndarray], p) -> float:
         out[pos] = px[pos] * f(x[pos])
         return out
 
-    return integrate(integrand, _panels(p))
+    return integrate(integrand, panels(p))
 
 
 class OptimalDiscriminator:
@@ -158,7 +158,7 @@ def value_function(D: Callable, p_data, p_g) -> float:
                 ld, l1 = np.log(d), np.log1p(-d)
         return _xlog(p_data.pdf(x), ld) + _xlog(p_g.pdf(x), l1)
 
-    edges = _panels(p_data, p_g)
+    edges = panels(p_data, p_g)
     try:
         return integrate(integrand, edges)
     except ValueError:
@@ -182,7 +182,7 @@ def kl_divergence(p, q) -> float:
         out[pos] = np.exp(lp[pos]) * (lp[pos] - lq[pos])
         return out
 
-    return max(integrate(integrand, _panels(p, q)), 0.0)
+    return max(integrate(integrand, panels(p, q)), 0.0)
 
 
 def js_divergence(p, q) -> float:
@@ -197,9 +197,9 @@ def js_divergence(p, q) -> float:
         out[fq] += 0.5 * np.exp(lq[fq]) * (lq[fq] - lm[fq])
         return out
 
-    return min(max(integrate(integrand, _panels(p, q)), 0.0), math.log(2.0))
+    return min(max(integrate(integrand, panels(p, q)), 0.0), math.log(2.0))
 
 
 def wasserstein1(p, q) -> float:
     """W1(p, q) = integral of |F_p(x) - F_q(x)| dx (the 1D closed form)."""
-    return integrate(lambda x: np.abs(p.cdf(x) - q.cdf(x)), _panels(p, q))
+    return integrate(lambda x: np.abs(p.cdf(x) - q.cdf(x)), panels(p, q))

@@ -9,10 +9,8 @@ calls back into the notebook (for plots, animations and exact divergences).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
@@ -20,6 +18,7 @@ from scipy.special import ndtri
 from torch import nn
 
 from .checks import check_ints
+from .configs import Config
 from .distributions import GaussianMixture
 from .losses import DISCRIMINATOR_LOSSES, GENERATOR_LOSSES, discriminator_loss, generator_loss
 
@@ -34,7 +33,7 @@ _ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
 
 
 @dataclass(frozen=True)
-class ToyGANConfig:
+class ToyGANConfig(Config):
     """Everything that defines a toy GAN run; override with ``dataclasses.replace``."""
 
     data_dim: int = 1  # dimension of a data point x
@@ -65,9 +64,6 @@ class ToyGANConfig:
         if self.d_loss not in DISCRIMINATOR_LOSSES:
             raise ValueError(f"unknown discriminator loss {self.d_loss!r}; choose one of {sorted(DISCRIMINATOR_LOSSES)}")
 
-    def replace(self, **changes: Any) -> ToyGANConfig:
-        """A copy with some fields changed (``dataclasses.replace``)."""
-        return dataclasses.replace(self, **changes)
 
 
 def mlp(in_dim: int, out_dim: int, hidden: int, layers: int, activation: str = "leaky_relu") -> nn.Sequential:

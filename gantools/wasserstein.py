@@ -27,6 +27,7 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
+from .configs import Config
 from .losses import gradient_penalty, wasserstein_loss_dis
 
 METHODS = ("clip", "gp", "lp", "sn", "none")
@@ -73,7 +74,7 @@ def critic_mlp(dim: int = 1, hidden: int = 64, layers: int = 2, lipschitz: str |
 
 
 @dataclass(frozen=True)
-class CriticConfig:
+class CriticConfig(Config):
     """How :func:`fit_critic` trains; the defaults are the per-method choices of the chapter."""
 
     hidden: int = 64  # width of each hidden layer

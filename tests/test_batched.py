@@ -272,7 +272,7 @@ def test_batch_norm_uses_batch_statistics_in_training_and_running_ones_when_samp
 
 def test_simultaneous_step_moves_g_against_the_old_discriminator():
     gan = BatchedGAN(SMALL.replace(simultaneous=True), seeds=[0, 1])
-    gan._mixtures = __import__("gantools.batched", fromlist=["_Mixtures"])._Mixtures(ring(), 2, 2)
+    gan._mixtures = __import__("gantools.batched", fromlist=["Mixtures"]).Mixtures(ring(), 2, 2)
     real = gan._real(32)
     twin = BatchedGAN(SMALL.replace(simultaneous=True), seeds=[0, 1])
     twin.gen.set_state(gan.gen.get_state())

@@ -1,4 +1,4 @@
-"""The book's quoted numbers (gantools.facts, gantools/data/facts.json, _ext/facts.py).
+"""The book's quoted numbers (gantools.facts, gantools/data/facts/*.json, _ext/facts.py).
 
 - Every fact is well formed, shown with no more digits than its tolerance supports, asserted
   by the chapter that computes it (check_fact) and quoted on a page.
@@ -7,7 +7,9 @@
   digits 0 to 10, and the durations of how_to_use's plan (summed into a fact below); inside
   mathematics, only formula constants and parameters (at most two significant digits, or
   integers below 10,000) may be literal.
-- check_fact asserts each kind of fact, and its record mode updates the file.
+- check_fact asserts each kind of fact, and its record mode updates the files: only the file
+  that holds a recorded fact, adding a new fact (and its chapter's file) from the record.
+- The facts' files refuse a name defined twice or kept in another chapter's file.
 """
 
 from __future__ import annotations
@@ -244,12 +246,93 @@ def test_record_mode_and_update(tmp_path, monkeypatch):
     fact = get_fact("ch03_stale_gap")
     check_fact("ch03_stale_gap", fact.value + 0.1)  # recorded, not asserted
     check_fact("ch02_trained_max_err", 1.0)  # a violated bound: recorded
-    copy = tmp_path / "facts.json"
-    shutil.copy(ROOT / "gantools" / "data" / "facts.json", copy)
+    copy = tmp_path / "facts"
+    shutil.copytree(FACTS, copy)
     report = update_from_record(str(record), str(copy))
-    new = json.loads(copy.read_text())
+    new = {**json.loads((copy / "ch02.json").read_text()), **json.loads((copy / "ch03.json").read_text())}
     assert new["ch03_stale_gap"]["value"] == pytest.approx(fact.value + 0.1)
-    assert new["ch02_trained_max_err"] == json.loads((ROOT / "gantools/data/facts.json").read_text())["ch02_trained_max_err"]
+    assert new["ch02_trained_max_err"] == json.loads((FACTS / "ch02.json").read_text())["ch02_trained_max_err"]
     assert any("ch02_trained_max_err" in line and "BOUND" in line for line in report)
     assert any(line.startswith("ch03_stale_gap") for line in report)
+    facts_mod.load_facts.cache_clear()
+
+
+FACTS = ROOT / "gantools" / "data" / "facts"
+
+
+def test_facts_live_in_their_chapters_files():
+    names = {}
+    for path in sorted(FACTS.glob("*.json")):
+        for name in json.loads(path.read_text(encoding="utf-8")):
+            assert facts_mod.file_of(name) == path.name, f"{name} is in {path.name}"
+            names[name] = path.name
+    assert set(names) == set(load_facts())
+
+
+def test_a_name_defined_twice_is_refused(tmp_path):
+    shutil.copytree(FACTS, tmp_path / "facts")
+    (tmp_path / "facts" / "ch03_copy.json").write_text(  # a second file that repeats a fact of ch03
+        json.dumps({"ch03_stale_gap": json.loads((FACTS / "ch03.json").read_text())["ch03_stale_gap"]}))
+    with pytest.raises(ValueError, match=r"ch03_stale_gap.*twice.*ch03(_copy)?\.json.*ch03(_copy)?\.json"):
+        facts_mod.read_files(tmp_path / "facts")
+    (tmp_path / "facts" / "ch03_copy.json").unlink()
+    text = (tmp_path / "facts" / "ch04.json").read_text()  # the same name twice in one file
+    (tmp_path / "facts" / "ch04.json").write_text(text.replace("{\n", '{\n  "ch04_x": {"value": 1},\n  "ch04_x": {"value": 2},\n', 1))
+    with pytest.raises(ValueError, match=r"ch04\.json.*ch04_x"):
+        facts_mod.read_files(tmp_path / "facts")
+
+
+def test_a_name_in_another_chapters_file_is_refused(tmp_path):
+    shutil.copytree(FACTS, tmp_path / "facts")
+    ch08 = json.loads((tmp_path / "facts" / "ch08.json").read_text())
+    ch08["ch07_x"] = {"value": 1.0, "tol": 0.1, "fmt": ".1f", "what": "misfiled"}
+    facts_mod.write_facts(ch08, tmp_path / "facts" / "ch08.json")
+    with pytest.raises(ValueError, match=r"ch07_x.*ch08\.json.*ch07\.json"):
+        facts_mod.read_files(tmp_path / "facts")
+
+
+def test_a_recorded_new_fact_is_added_to_a_new_chapter_file(tmp_path, monkeypatch):
+    record = tmp_path / "record.jsonl"
+    monkeypatch.delenv("GANTOOLS_FACTS_RECORD", raising=False)
+    with pytest.raises(ValueError, match="ch15_new_fd"):  # not recording: an unknown name fails
+        check_fact("ch15_new_fd", 21.84372, fmt=".1f", tol=0.05, what="a new chapter's FD")  # kept to 4 decimals
+    monkeypatch.setenv("GANTOOLS_FACTS_RECORD", str(record))
+    with pytest.raises(ValueError, match="fmt= and what="):  # recording, but nothing defines it
+        check_fact("ch15_undefined", 1.0)
+    check_fact("ch15_new_fd", 21.84372, fmt=".1f", tol=0.05, what="a new chapter's FD")  # kept to 4 decimals
+    check_fact("ch15_new_bound", 0.03, fmt=".2f", kind="upper", bound=0.05, what="a new chapter's bound")
+    check_fact("ch03_stale_gap", get_fact("ch03_stale_gap").value, fmt="g", tol=9.0)  # exists: keywords ignored
+    copy = tmp_path / "facts"
+    shutil.copytree(FACTS, copy)
+    assert not (copy / "ch15.json").exists()
+    report = update_from_record(str(record), str(copy))
+    lines = (copy / "ch15.json").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "{" and lines[-1] == "}" and len(lines) == 4  # one fact per line, as write_facts
+    assert json.loads((copy / "ch15.json").read_text()) == {
+        "ch15_new_fd": {"value": 21.8437, "tol": 0.05, "fmt": ".1f", "what": "a new chapter's FD"},
+        "ch15_new_bound": {"value": 0.05, "fmt": ".2f", "kind": "upper", "what": "a new chapter's bound"}}
+    assert (copy / "ch03.json").read_text() == (FACTS / "ch03.json").read_text()
+    assert any(line.startswith("ch15_new_fd: NEW") for line in report)
+    new = facts_mod.read_files(copy)
+    assert facts_mod._from_json("ch15_new_fd", new["ch15.json"]["ch15_new_fd"]).text() == "21.8"
+    facts_mod.load_facts.cache_clear()
+
+
+def test_an_update_rewrites_only_the_file_that_holds_the_fact(tmp_path, monkeypatch):
+    record = tmp_path / "record.jsonl"
+    monkeypatch.setenv("GANTOOLS_FACTS_RECORD", str(record))
+    fact = get_fact("ch03_stale_gap")
+    check_fact("ch03_stale_gap", fact.value + 0.1)
+    copy = tmp_path / "facts"
+    shutil.copytree(FACTS, copy)
+    # another file in a layout write_facts would not produce: rewriting it would show
+    (copy / "ch02.json").write_text(json.dumps(json.loads((FACTS / "ch02.json").read_text()), indent=4))
+    before = {p.name: p.read_text() for p in copy.glob("*.json")}
+    update_from_record(str(record), str(copy))
+    after = {p.name: p.read_text() for p in copy.glob("*.json")}
+    assert set(after) == set(before)
+    assert [f for f in after if after[f] != before[f]] == ["ch03.json"]
+    new, old = after["ch03.json"].splitlines(), before["ch03.json"].splitlines()
+    changed = [a for a, b in zip(new, old, strict=True) if a != b]
+    assert len(changed) == 1 and '"ch03_stale_gap"' in changed[0]
     facts_mod.load_facts.cache_clear()

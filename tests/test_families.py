@@ -14,7 +14,7 @@ from gantools.families import BatchedDDPM, BatchedVAE, DDPMConfig, VAEConfig, dd
 from gantools.families.bench import families, parse_family, to_images
 from gantools.families.common import Data, mixture_scale, sinusoidal
 from gantools.families.diffusion import ddim_times, gaussian_ddim_std
-from gantools.families.elbo import TanhToy, mixture_elbo
+from gantools.families.theory import TanhToy, mixture_elbo
 
 
 # -- the ELBO --------------------------------------------------------------------------------------
@@ -112,7 +112,7 @@ def test_exact_denoiser_covers_the_grid_and_one_step_does_not():
     mix = grid()
     mu, s = mixture_scale(mix)
     xT = torch.randn(2500, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
-    from gantools.mode_collapse.bench import score
+    from gantools.ringgrid import score
 
     r50 = score(ddim_sample(mixture_eps(mix, ab), xT, ab, 50).numpy() * s + mu, mix, 0)
     r2 = score(ddim_sample(mixture_eps(mix, ab), xT, ab, 2).numpy() * s + mu, mix, 0)

@@ -92,9 +92,9 @@ FORGERS = {
                    "a lazy __float__ that reads the expected value from the check's frame"),
     "lazy_reference": ("import gantools.exercises.dynamics as d\n\nclass Lazy:\n"
                        "    def __init__(self, g):\n        self.g = g\n"
-                       "    def __float__(self):\n        return d.r1_rate_reference(self.g)\n"
+                       "    def __float__(self):\n        return d._flow_rate_reference(self.g)\n"
                        "    def __array__(self, dtype=None, copy=None):\n"
-                       "        import numpy\n        return numpy.array(d.r1_rate_reference(self.g))\n\n"
+                       "        import numpy\n        return numpy.array(d._flow_rate_reference(self.g))\n\n"
                        "def r1_rate(gamma):\n    return Lazy(gamma)", CHECK_53,
                        "a lazy value that calls the reference only when the check converts it"),
     "home_module": ("import numpy.linalg as la\nhome = getattr(la, '_linalg', None) or la.linalg\n\n"
@@ -105,10 +105,10 @@ FORGERS = {
                              "    m = sys.modules['gantools.exercises.dynamics']\n"
                              "    return -max(m.np.linalg.eigvals(m.DiracGAN('r1', gamma=gamma).jacobian()).real)",
                              CHECK_53, "the check module's own bindings of the references"),
-    "leftover_helper": ("from gantools.exercises.dynamics import r1_rate_reference as r1_rate", CHECK_53,
+    "leftover_helper": ("from gantools.exercises.dynamics import _flow_rate_reference as r1_rate", CHECK_53,
                         "a reference helper left in the check module"),
     "code_copy": ("import types\nfrom gantools.exercises import dynamics\n\n"
-                  "r1_rate = types.FunctionType(dynamics.r1_rate_reference.__code__, {'math': __import__('math')})",
+                  "r1_rate = types.FunctionType(dynamics._flow_rate_reference.__code__, {'np': np, 'DiracGAN': dynamics.DiracGAN})",
                   CHECK_53, "a new function built from the reference's __code__"),
     "rebind_module": ("import types\nimport gantools.exercises.dynamics as d\n\n"
                       "fake = types.ModuleType('numpy')\nfake.__dict__.update(vars(np))\nd.np = fake", CHECK_51,
@@ -153,7 +153,8 @@ def test_no_forgery_gets_a_wrong_answer_graded_pass(forged, name):
 def test_each_forgery_is_named_for_what_it_is(forged):
     table, _ = forged
     status = {name: table[(f"{name}.ipynb", "5.3")] for name in FORGERS}
-    assert "calls" in status["leftover_helper"]["message"] and "r1_rate_reference" in status["leftover_helper"]["message"]
+    leftover = status["leftover_helper"]["message"]  # the check's own numeric reference, and what it calls
+    assert "calls" in leftover and ("_flow_rate_reference" in leftover or "DiracGAN" in leftover), leftover
     assert "calls" in status["code_copy"]["message"]
     assert "calls" in status["check_module_binding"]["message"]
     assert "calls" in table[("home_module.ipynb", "5.2")]["message"]

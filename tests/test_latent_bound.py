@@ -18,9 +18,8 @@ from gantools.mode_collapse.bound import (
     lipschitz_lower,
     lipschitz_needed,
     lipschitz_upper,
-    miss_distances,
-    miss_profile,
 )
+from gantools.ringgrid import miss_distances, miss_profile
 
 
 def test_two_modes_closed_form_and_the_inverse():

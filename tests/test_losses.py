@@ -12,6 +12,8 @@ from gantools.losses import (
     gradient_penalty,
     hinge_loss_dis,
     hinge_loss_gen,
+    least_squares_loss_dis,
+    least_squares_loss_gen,
     minimax_loss_gen,
     ns_loss_gen,
     wasserstein_loss_dis,
@@ -68,8 +70,8 @@ def test_every_name_is_a_valid_toy_config():
         assert ToyGANConfig(g_loss=name).g_loss == name
     for name in DISCRIMINATOR_LOSSES:
         assert ToyGANConfig(d_loss=name).d_loss == name
-    assert set(GENERATOR_LOSSES) == {"minimax", "non_saturating", "wasserstein", "hinge"}
-    assert set(DISCRIMINATOR_LOSSES) == {"bce", "wasserstein", "hinge"}
+    assert set(GENERATOR_LOSSES) == {"minimax", "non_saturating", "wasserstein", "hinge", "least_squares"}
+    assert set(DISCRIMINATOR_LOSSES) == {"bce", "wasserstein", "hinge", "least_squares"}
 
 
 def test_bce_logit_gradients():
@@ -100,6 +102,33 @@ def test_wasserstein_and_hinge_match_formulas_and_gradients():
     f.grad = None
     hinge_loss_gen(f).backward()
     assert torch.all(f.grad == -1 / n)
+
+
+def test_least_squares_closed_form_and_minimisers():
+    assert discriminator_loss("least_squares") is least_squares_loss_dis
+    assert generator_loss("least_squares") is least_squares_loss_gen
+    real = torch.tensor([1.0, 0.0, 3.0], dtype=torch.float64)  # (D(x) - 1)^2 = [0, 1, 4] -> mean 5/3
+    fake = torch.tensor([0.0, 2.0, -1.0], dtype=torch.float64)  # D(G(z))^2 = [0, 4, 1] -> mean 5/3
+    assert abs(least_squares_loss_dis(real, fake).item() - (0.5 * 5 / 3 + 0.5 * 5 / 3)) < 1e-12
+    assert abs(least_squares_loss_gen(fake).item() - (1 + 1 + 4) / 3) < 1e-12  # (D(G(z)) - 1)^2 = [1, 1, 4]
+    # for fixed outputs r (real), f (fake) the D loss 1/2 (r - 1)^2 + 1/2 f^2 is least, 0, at r = 1, f = 0
+    r, f = torch.tensor([1.0], requires_grad=True), torch.tensor([0.0], requires_grad=True)
+    loss = least_squares_loss_dis(r, f)
+    loss.backward()
+    assert loss.item() == 0 and r.grad.item() == 0 and f.grad.item() == 0
+    grid = torch.linspace(-1, 2, 31, dtype=torch.float64)  # step 0.1
+    values = torch.tensor([[least_squares_loss_dis(a.view(1), b.view(1)).item() for b in grid] for a in grid])
+    i, j = divmod(int(values.argmin()), len(grid))
+    assert abs(grid[i].item() - 1) < 1e-9 and abs(grid[j].item()) < 1e-9
+    # one output t seen with weight p as real and q as fake: minimiser p / (p + q) (here 3 / 4)
+    t = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([t], lr=0.1)  # t <- 0.6 t + 0.3
+    for _ in range(200):
+        opt.zero_grad()
+        (3 * least_squares_loss_dis(t, torch.zeros(1)) + least_squares_loss_dis(torch.ones(1), t)).backward()
+        opt.step()
+    assert abs(t.item() - 0.75) < 1e-9
+    assert least_squares_loss_gen(torch.ones(4)).item() == 0  # G's loss is least where D says 1
 
 
 def test_generator_loss_gradients_at_extreme_logits():

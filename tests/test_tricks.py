@@ -17,7 +17,7 @@ from gantools.batched import BatchedGAN, BatchedGANConfig, minibatch_features
 from gantools.distributions import GaussianMixture, ring
 from gantools.imagegan import config_for
 from gantools.losses import bce_loss_dis, smoothed_bce_loss_dis
-from gantools.mode_collapse.bench import BASE
+from gantools.ringgrid import BASE
 from gantools.tricks import bench as ablation
 from gantools.tricks import theory as tt
 from gantools.tricks.bench import TRICKS, fmt_effect, trick_config
@@ -236,7 +236,7 @@ def test_every_row_is_a_t_interval_with_its_p_value_and_the_ema_rows_are_paired(
 
 def test_the_committed_rows_are_what_the_committed_runs_give():
     """tricks.json is rows_from_runs(tricks_runs.json, chapter 6's benchmark): nothing hand-edited."""
-    from gantools.mode_collapse.bench import load_reference as load_chapter6
+    from gantools.ringgrid import load_reference as load_chapter6
 
     rows, runs = ablation.load_reference()
     again = ablation.rows_from_runs(runs, load_chapter6()[0])

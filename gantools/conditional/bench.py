@@ -21,14 +21,14 @@ import time
 
 import numpy as np
 
+from ..benchkit import DATA_DIR, read_reference, train_book_dcgan, write_reference
 from ..stats import mean_halfwidth
 from .theory import bayes_accuracy, conditional_entropy, tac_mixture
 from .toy import ToyConditionalConfig, generator_entropy, measure
 from .toy import train as train_toy
 
-DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data")
-REFERENCE_JSON = "conditional.json"
-REFERENCE_NPZ = "conditional_samples.npz"
+REFERENCE = "conditional"  # gantools/data/conditional.json: the results
+REFERENCE_SAMPLES = "conditional_samples"  # ... and .npz: seed-0 samples and grids
 TOY_SAMPLES = 2000  # generated samples per class and seed
 ENTROPY_SAMPLES = 1000  # of which the kernel estimate of the generator's own H(y|x) uses these
 # the digits modes: TrainConfig overrides of cdcgan (the control is projection on shuffled labels)
@@ -74,17 +74,15 @@ def digits_run(mode: str, seed: int, steps: int, out: str, n_per_class: int = 20
 
     from ..classifier import load_classifier
     from ..imagedata import load_dataset
-    from ..imagegan import ImageGANTrainer, config_for, load_generator
+    from ..imagegan import load_generator
     from ..imagegan.sampling import fixed_batch
     from .scores import evaluate_conditional
 
     if mode not in DIGITS_MODES:
         raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(DIGITS_MODES)}")
-    torch.set_num_threads(1)
     t = time.process_time()
-    cfg = config_for("cdcgan", "digits", steps=steps, seed=seed, sample_every=steps, log_every=50,
-                     **DIGITS_MODES[mode])
-    trainer = ImageGANTrainer(cfg, out, progress=False).train()
+    run = train_book_dcgan(out, seed, steps, model="cdcgan", **DIGITS_MODES[mode])
+    trainer, cfg = run.trainer, run.config
     info = json.load(open(os.path.join(out, "run.json")))
     g, _ = load_generator(out)
     x, y = load_dataset("digits", 32)
@@ -199,20 +197,10 @@ def digits_table(ref: dict) -> str:
 
 def save_reference(results: dict, samples: dict[str, np.ndarray], dest: str = DATA_DIR) -> None:
     """Write the bench's results (JSON) and its seed-0 samples and grids (NPZ) atomically."""
-    os.makedirs(dest, exist_ok=True)
-    path = os.path.join(dest, REFERENCE_JSON)
-    with open(path + ".tmp", "w") as f:
-        json.dump(results, f, indent=1)
-    os.replace(path + ".tmp", path)
-    npz = os.path.join(dest, REFERENCE_NPZ)
-    np.savez_compressed(npz + ".tmp.npz", **samples)
-    os.replace(npz + ".tmp.npz", npz)
+    write_reference(REFERENCE, results, samples, dest, npz=REFERENCE_SAMPLES)
 
 
 def load_reference(dest: str = DATA_DIR) -> tuple[dict, dict[str, np.ndarray]]:
     """The committed full bench: (results, arrays): ``toy/<mode>`` (K, n) seed-0 samples,
     ``toy/data``, and ``digits/<mode>`` (100, 32, 32) uint8 seed-0 grids."""
-    with open(os.path.join(dest, REFERENCE_JSON)) as f:
-        results = json.load(f)
-    with np.load(os.path.join(dest, REFERENCE_NPZ)) as z:
-        return results, {k: z[k] for k in z.files}
+    return read_reference(REFERENCE, dest, npz=REFERENCE_SAMPLES)

@@ -30,6 +30,7 @@ from scipy.special import logsumexp, ndtri
 
 from ..batched import Adam, init_mlp, mlp_forward
 from ..checks import check_ints
+from ..configs import Config
 from ..losses import bce_loss_dis, ns_loss_gen
 from .theory import ClassConditional, posterior
 
@@ -37,7 +38,7 @@ MODES = ("concat", "projection", "acgan", "shuffled")
 
 
 @dataclass(frozen=True)
-class ToyConditionalConfig:
+class ToyConditionalConfig(Config):
     """One recipe; every run of :func:`train` uses it, with its own seed."""
 
     mode: str = "projection"  # concat | projection | acgan | shuffled (projection on permuted labels)

@@ -17,9 +17,8 @@ import math
 import numpy as np
 from scipy.special import expit, log_expit
 
-from ..distributions import GaussianMixture, Uniform
 from ..theory import expectation
-from .common import Result, close, first_wrong, one_number
+from .common import Result, case_pair, close, first_wrong, one_number
 from .protocol import Spec, check, with_spec
 
 __all__ = [
@@ -28,19 +27,6 @@ __all__ = [
     "check_mc_value",
     "check_k_prediction",
 ]
-
-
-def _distribution(spec: dict):
-    """A 1D distribution from its JSON description: ``{"low", "high"}`` (uniform) or
-    ``{"means", "stds"[, "weights"]}`` (a Gaussian mixture). Shared with chapter 2's checks."""
-    if "low" in spec:
-        return Uniform(spec["low"], spec["high"])
-    return GaussianMixture(spec["means"], spec["stds"], spec.get("weights"))
-
-
-def _pair(case: dict):
-    """(p_data, p_g) of a case."""
-    return _distribution(case["data"]), _distribution(case["g"])
 
 
 def _real_numbers(value, n: int) -> np.ndarray | None:
@@ -174,7 +160,7 @@ def _discriminator(d: list):
 
 def _mc_inputs(case: dict) -> tuple:
     """(D, x_real, x_fake) of a case: the samples drawn from one generator seeded by the case."""
-    p_data, p_g = _pair(case)
+    p_data, p_g = case_pair(case)
     rng = np.random.default_rng(case["seed"])
     x_real = p_data.sample(case["n_real"], seed=rng)
     x_fake = p_g.sample(case["n_fake"], seed=rng)
@@ -226,7 +212,7 @@ def _log_terms(d: list):
 
 def _mc_reference(case: dict) -> tuple[float, float]:
     """V(D, G) by quadrature and the exact standard error of the plug-in estimator, for exercise 1.3."""
-    p_data, p_g = _pair(case)
+    p_data, p_g = case_pair(case)
     log_d, log_1md = _log_terms(case["d"])
     m_r, m_f = expectation(log_d, p_data), expectation(log_1md, p_g)
     var_r = expectation(lambda x: log_d(x) ** 2, p_data) - m_r**2

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..distributions import GaussianMixture, Uniform
+
 
 @dataclass
 class Result:
@@ -81,6 +83,29 @@ def judge_number(expected: float, tol: float, ok: str, hint: str,
     return judge
 
 
+
+def judge_cases(reference, wrongs, tol, describe, hint: str, ok: str, end: str = "", args=tuple):
+    """The judge of an exercise whose answer maps each case's numbers to one number: at every case it
+    is within ``tol(expected)`` of ``reference(*case)``; a value within ``tol`` of one of
+    ``wrongs(*case)`` (``(value, hint)`` pairs) gets that hint, any other value ``hint``. The
+    messages start with ``describe(case)``; ``end`` closes a known-wrong hint (e.g. "."); ``args(case)``
+    are the reference's arguments (the case's numbers by default)."""
+
+    def judge(cases, values):
+        for case, value in zip(cases, values, strict=True):
+            got, expected = one_number(value), reference(*args(case))
+            if got is not None and close(got, expected, tol(expected)):
+                continue
+            why = first_wrong(got, wrongs(*args(case)), lambda a, b: close(a, b, tol(b)), expected)
+            if why:
+                return False, f"{describe(case)}: {why}{end}"
+            return False, f"{describe(case)} you returned {str(value)[:40]}, {hint}"
+        return True, ok
+
+    judge.__module__ = reference.__module__  # the check's module: its *_reference routines are forbidden
+    judge.describe = describe
+    return judge
+
 def interpolate_gradients(critic, real, fake, eps):
     """Each interpolate's input gradient ``(N, D)`` of a critic (values only, no graph):
     x̂ = eps·real + (1 − eps)·fake with one eps per sample, the ``grad_x f(x̂)`` rows that
@@ -92,3 +117,16 @@ def interpolate_gradients(critic, real, fake, eps):
     x = (e * real + (1 - e) * fake).detach().requires_grad_(True)
     (g,) = torch.autograd.grad(critic(x).sum(), x)
     return g.reshape(n, -1)
+
+
+def distribution(spec: dict):
+    """A 1D distribution from its JSON description: ``{"low", "high"}`` (uniform) or
+    ``{"means", "stds"[, "weights"]}`` (a Gaussian mixture), as the checks' cases store them."""
+    if "low" in spec:
+        return Uniform(spec["low"], spec["high"])
+    return GaussianMixture(spec["means"], spec["stds"], spec.get("weights"))
+
+
+def case_pair(case: dict, first: str = "data", second: str = "g"):
+    """The two distributions of a case, ``(case[first], case[second])``: (p_data, p_g) by default."""
+    return distribution(case[first]), distribution(case[second])

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from scipy.special import softmax, xlogy
 
-from .common import Result, first_wrong, judge_number, one_number
+from .common import Result, judge_cases, judge_number, one_number
 from .protocol import Spec, check, with_spec
 
 __all__ = ["check_label_mismatch_value", "check_posterior_weights", "check_z_share", "check_acgan_losses",
@@ -90,7 +90,7 @@ _WEIGHT_CASES = (
     ("unequal priors", (0.0, 3.0, 6.0), (1.0, 2.0, 3.0), (0.6, 0.3, 0.1)),
     ("four classes, equal spreads", (-3.0, -1.0, 2.0, 5.0), (1.5, 1.5, 1.5, 1.5), (0.1, 0.2, 0.3, 0.4)),
 )
-WEIGHT_REFERENCES = ("gantools.conditional.softmax_weights", "gantools.conditional.posterior")
+WEIGHT_REFERENCES = ("gantools.conditional.theory.softmax_weights", "gantools.conditional.theory.posterior")
 
 
 def _weight_cases(rng) -> list:
@@ -223,25 +223,17 @@ def _wrong_shares(s: np.ndarray) -> tuple[tuple[float, str], ...]:
                                               "deviations"))
 
 
-def _judge_z(cases, values):
-    for case, value in zip(cases, values, strict=True):
-        name, s = case["name"], np.asarray(case["stat"], dtype=float)
-        expected, got = _z_share_reference(s), one_number(value)
-        if got is not None and abs(got - expected) <= 1e-9:
-            continue
-        if got is None:
-            return False, f"On '{name}': return one number, got {str(value)[:80]}."
-        why = first_wrong(got, _wrong_shares(s), lambda x, y: abs(x - y) < 1e-9, expected)
-        if why:
-            return False, f"On '{name}' you returned {got:.6g}: {why}."
-        return False, (f"On '{name}' you returned {got:.6g}, which is not the share. Subtract each column's (class's) "
-                       "mean, then compare K times the sum of squared row means with the sum of all squared entries.")
-    return True, ("With the class means removed, z_share = K sum_i (row mean_i)^2 / sum of all squares: 1 when "
-                  "z moves the statistic the same way in every class, about 1/K when it does not.")
+_judge_z = judge_cases(
+    _z_share_reference, _wrong_shares, lambda x: 1e-9, lambda c: f"On '{c['name']}'",
+    "which is not the share. Subtract each column's (class's) mean, then compare K times the sum of squared row "
+    "means with the sum of all squared entries.",
+    "With the class means removed, z_share = K sum_i (row mean_i)^2 / sum of all squares: 1 when z moves the "
+    "statistic the same way in every class, about 1/K when it does not.",
+    end=".", args=lambda c: (np.asarray(c["stat"], dtype=float),))
 
 
 Z_SHARE = Spec(answer="my_z_share", judge=_judge_z, cases=_z_cases, forbid=Z_SHARE_REFERENCES,
-               build=lambda c: (np.array(c["stat"], dtype=float),), describe=lambda c: f"On '{c['name']}'",
+               build=lambda c: (np.array(c["stat"], dtype=float),), describe=_judge_z.describe,
                leaks=(r"K\s*\\sum_i\s*\\bar\s*s_\{i\s*\\cdot\}\^2", r"K\s*sum_i\s*\(row mean_i\)\^2",
                       r"shape\[1\]\s*\*\s*np\.sum\(\s*\w+\.mean\(1\)\s*\*\*\s*2\s*\)"))
 
@@ -344,8 +336,8 @@ def check_acgan_losses(acgan_losses, quiet: bool = False) -> Result:
 
 
 # -- 11.5 ----------------------------------------------------------------------------------------
-IGNORED_REFERENCES = ("gantools.conditional.value", "gantools.conditional.optimal_discriminator",
-                      "gantools.conditional.expected_jsd", "gantools.conditional.joint_jsd",
+IGNORED_REFERENCES = ("gantools.conditional.theory.value", "gantools.conditional.theory.optimal_discriminator",
+                      "gantools.conditional.theory.expected_jsd", "gantools.conditional.theory.joint_jsd",
                       "gantools.theory.js_divergence", "gantools.theory.value_function",
                       "gantools.theory.expectation")
 # Label distributions, most of them never used on the page (which runs (0.5, 0.3, 0.2) and ten equal classes).

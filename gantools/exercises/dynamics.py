@@ -119,11 +119,6 @@ def _flow_rate_reference(gamma: float) -> float:
     return float(-np.max(np.linalg.eigvals(DiracGAN("r1", gamma=gamma).jacobian()).real))
 
 
-def r1_rate_reference(gamma: float) -> float:
-    """The instructor's closed form for exercise 5.3, written so that it stays accurate for large γ."""
-    return gamma / 2 if gamma <= 1 else 0.5 / (gamma + math.sqrt(gamma * gamma - 1))
-
-
 def _gamma_cases(rng) -> list:
     """γ on both sides of critical damping, close to it and far beyond: the book's eight or eight fresh."""
     if rng is None:

@@ -16,9 +16,9 @@ import math
 
 import numpy as np
 
-from ..distributions import GaussianMixture, Uniform
+from ..distributions import GaussianMixture
 from ..theory import expectation, js_divergence, optimal_discriminator
-from .common import Result, close, first_wrong, judge_number, one_number
+from .common import Result, close, distribution, first_wrong, judge_number, one_number
 from .protocol import Spec, check, with_spec
 
 __all__ = ["check_collapsed_jsd", "check_jsd_on_grid", "check_value_uniform", "check_ns_gradient"]
@@ -118,17 +118,11 @@ def _grid_cases(rng) -> list:
     return [{"p": pairs[i][0], "q": pairs[i][1], "dx": float(u(6e-4, 1.2e-3))} for i in order]
 
 
-def _distribution(d: dict):
-    if "low" in d:
-        return Uniform(d["low"], d["high"])
-    return GaussianMixture(d["means"], d["stds"], d["weights"])
-
-
 def _densities(case) -> tuple[np.ndarray, np.ndarray, float]:
     """The density arrays (p, q) on the uniform grid of spacing dx over [-15, 15], and dx."""
     dx = case["dx"]
     x = np.arange(-15.0, 15.0 + dx / 2, dx)
-    return _distribution(case["p"]).pdf(x), _distribution(case["q"]).pdf(x), dx
+    return distribution(case["p"]).pdf(x), distribution(case["q"]).pdf(x), dx
 
 
 def _name(d: dict) -> str:
@@ -177,7 +171,7 @@ def _judge_grid(cases, values):
         if math.isnan(got):
             return False, (f"{name} you returned nan: where p = 0, p·log(p/m) must count as 0 (0·log 0 = 0); use "
                            "np.where or scipy.special.xlogy.")
-        expected = js_divergence(_distribution(case["p"]), _distribution(case["q"]))
+        expected = js_divergence(distribution(case["p"]), distribution(case["q"]))
         if close(got, expected, GRID_TOL):
             continue
         for why, wrong in _grid_jsd_variants_reference(*_densities(case)).items():

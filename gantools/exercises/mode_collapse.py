@@ -22,7 +22,7 @@ from scipy.special import erf, gammainc
 
 from ..distributions import GaussianMixture
 from ..metrics import mode_coverage
-from .common import Result, close, first_wrong, one_number
+from .common import Result, judge_cases, one_number
 from .protocol import Spec, check, with_spec
 
 __all__ = ["check_high_quality_and_captured", "check_three_sigma_ceiling", "check_histogram_kl",
@@ -218,25 +218,17 @@ def _ceiling_wrong_reference(n_std: float, dim: int) -> tuple[tuple[float, str],
     )
 
 
-def _judge_ceiling(cases, values):
-    for (n_std, dim), value in zip(cases, values, strict=True):
-        case = f"For n_std = {n_std:.6g}, dim = {dim}"
-        got, expected = one_number(value), hq_ceiling_reference(n_std, dim)
-        if got is not None and close(got, expected, 1e-9):
-            continue
-        why = first_wrong(got, _ceiling_wrong_reference(n_std, dim), lambda a, b: close(a, b, 1e-9), expected)
-        if why:
-            return False, f"{case}: {why}"
-        return False, (f"{case} you returned {str(value)[:40]}, which is not that fraction. |X - mu|²/sigma² is a "
-                       "sum of dim squared standard normals: which distribution is that?")
-    return True, ("|X - mu|²/sigma² is chi-square with dim degrees of freedom, so the ceiling is its CDF at n_std²: "
-                  f"{hq_ceiling_reference(3.0, 2):.5f} in 2D at 3 std, but only {hq_ceiling_reference(3.0, 25):.4f} in "
-                  "25 dimensions: in high dimensions even the data are 'low quality' under a fixed radius.")
+_judge_ceiling = judge_cases(
+    hq_ceiling_reference, _ceiling_wrong_reference, lambda x: 1e-9, lambda c: f"For n_std = {c[0]:.6g}, dim = {c[1]}",
+    "which is not that fraction. |X - mu|²/sigma² is a sum of dim squared standard normals: which distribution is that?",
+    "|X - mu|²/sigma² is chi-square with dim degrees of freedom, so the ceiling is its CDF at n_std²: "
+    f"{hq_ceiling_reference(3.0, 2):.5f} in 2D at 3 std, but only {hq_ceiling_reference(3.0, 25):.4f} in "
+    "25 dimensions: in high dimensions even the data are 'low quality' under a fixed radius.")
 
 
 THREE_SIGMA_CEILING = Spec(
     answer="hq_ceiling", judge=_judge_ceiling, cases=_ceiling_cases, forbid=COVERAGE_REFERENCES,
-    describe=lambda c: f"For n_std = {c[0]:.6g}, dim = {c[1]}",
+    describe=_judge_ceiling.describe,
     leaks=(r"gammainc\(\s*(?:d|dim)\s*/\s*2\s*,\s*(?:n|n_std)\s*\*\*\s*2\s*/\s*2\s*\)"
            r"|P\(\s*d\s*/\s*2\s*,\s*n(?:\^2|²)\s*/\s*2\s*\)",
            r"chi2\(\s*(?:d|dim|df\s*=\s*\w+)\s*\)\.cdf"
@@ -272,31 +264,27 @@ def _histogram_kl_reference(m: int, k: int) -> float:
     return math.log(k / m)
 
 
-def _judge_kl(cases, values):
-    for (m, k), value in zip(cases, values, strict=True):
-        case = f"For m={m}, K={k}"
-        got, expected = one_number(value), _histogram_kl_reference(m, k)
-        if got is not None and close(got, expected, 1e-9):
-            continue
-        known_wrong = (
-            (math.log(m / k), "Sign: KL(q || w) = sum q log(q / w) has q (1/m) over w (1/K) in the log, and a KL is "
-                              "never negative."),
-            (math.log2(k / m), "That is in bits (log base 2); the book's KL is in nats (natural log)."),
-            (math.log(k / m) * m / k, "Every covered mode has q = 1/m, so the sum has m terms, each weighted by "
-                                      "q = 1/m: the weights sum to 1, not to m/K."),
-            ((m / k) * math.log(m / k), "That is (m/K) log(m/K); the KL weights by q (1/m each), not by w."),
-        )
-        why = first_wrong(got, known_wrong, lambda a, b: close(a, b, 1e-9), expected)
-        if why:
-            return False, f"{case}: {why}"
-        return False, (f"{case} you returned {str(value)[:40]}, which is not the KL. Write q and w and sum "
-                       "q log(q/w) over the covered modes.")
-    return True, "KL = log(K/m): 0 for full coverage, log K = 2.08 nats for one of 8 modes, 3.22 for one of 25."
+def _kl_wrong_reference(m: int, k: int) -> tuple[tuple[float, str], ...]:
+    """Plausible wrong answers of exercise 6.3, with targeted hints."""
+    return (
+        (math.log(m / k), "Sign: KL(q || w) = sum q log(q / w) has q (1/m) over w (1/K) in the log, and a KL is "
+                          "never negative."),
+        (math.log2(k / m), "That is in bits (log base 2); the book's KL is in nats (natural log)."),
+        (math.log(k / m) * m / k, "Every covered mode has q = 1/m, so the sum has m terms, each weighted by "
+                                  "q = 1/m: the weights sum to 1, not to m/K."),
+        ((m / k) * math.log(m / k), "That is (m/K) log(m/K); the KL weights by q (1/m each), not by w."),
+    )
+
+
+_judge_kl = judge_cases(
+    _histogram_kl_reference, _kl_wrong_reference, lambda x: 1e-9, lambda c: f"For m={c[0]}, K={c[1]}",
+    "which is not the KL. Write q and w and sum q log(q/w) over the covered modes.",
+    "KL = log(K/m): 0 for full coverage, log K = 2.08 nats for one of 8 modes, 3.22 for one of 25.")
 
 
 HISTOGRAM_KL = Spec(
     answer="histogram_kl", judge=_judge_kl, cases=_kl_cases, forbid=COVERAGE_REFERENCES,
-    describe=lambda c: f"For m={c[0]}, K={c[1]}",
+    describe=_judge_kl.describe,
     leaks=(r"log\s*\(\s*K\s*/\s*m\s*\)|\\log\s*\\frac\{K\}\{m\}|\bln\s*\(\s*K\s*/\s*m\s*\)",
            r"(?<![\d.])2\.079\d*|(?<![\d.])2\.08\s*nats"))
 
@@ -431,27 +419,18 @@ def _expected_modes_wrong_reference(n: int, K: int, m: int, n_std: float) -> tup
     )
 
 
-def _judge_expected_modes(cases, values):
-    for (n, k, m, n_std), value in zip(cases, values, strict=True):
-        case = f"For n = {n}, K = {k}, m = {m}, n_std = {n_std:g}"
-        got, expected = one_number(value), expected_modes_reference(n, k, m, n_std)
-        if got is not None and close(got, expected, 1e-9 * max(1.0, expected)):
-            continue
-        why = first_wrong(got, _expected_modes_wrong_reference(n, k, m, n_std),
-                          lambda a, b: close(a, b, 1e-9 * max(1.0, abs(b))), expected)
-        if why:
-            return False, f"{case}: {why}."
-        return False, (f"{case} you returned {str(value)[:40]}, which is not the expectation. Find the probability "
-                       "that one sample is a high-quality sample of a given covered mode, then the probability "
-                       "that none of the n samples is, and add over the modes.")
-    return True, ("E[modes] = m (1 - (1 - c/m)^n) with c = 1 - exp(-n_std²/2): each covered mode is missed by all n "
-                  "samples with probability (1 - c/m)^n, and expectation is additive. Now run the next cell and "
-                  "compare.")
+_judge_expected_modes = judge_cases(
+    expected_modes_reference, _expected_modes_wrong_reference, lambda x: 1e-9 * max(1.0, abs(x)),
+    lambda c: f"For n = {c[0]}, K = {c[1]}, m = {c[2]}, n_std = {c[3]:g}",
+    "which is not the expectation. Find the probability that one sample is a high-quality sample of a given "
+    "covered mode, then the probability that none of the n samples is, and add over the modes.",
+    "E[modes] = m (1 - (1 - c/m)^n) with c = 1 - exp(-n_std²/2): each covered mode is missed by all n samples "
+    "with probability (1 - c/m)^n, and expectation is additive. Now run the next cell and compare.", end=".")
 
 
 EXPECTED_MODES = Spec(
     answer="expected_modes", judge=_judge_expected_modes, cases=_expected_modes_cases, forbid=COVERAGE_REFERENCES,
-    describe=lambda c: f"For n = {c[0]}, K = {c[1]}, m = {c[2]}, n_std = {c[3]:g}",
+    describe=_judge_expected_modes.describe,
     leaks=(r"m\s*\*?\s*\(\s*1\s*-\s*\(\s*1\s*-\s*c\s*/\s*m\s*\)\s*(?:\*\*|\^)\s*n\s*\)",
            r"1\s*-\s*\\frac\{+c\}+\{+m\}+\s*\\right\)\^\{+n\}+"))
 

@@ -21,8 +21,7 @@ import numpy as np
 from scipy.special import expit
 
 from ..theory import kl_divergence, optimal_discriminator
-from .adversarial_game import _pair
-from .common import Result, one_number
+from .common import Result, case_pair, one_number
 from .protocol import Spec, check, with_spec
 
 __all__ = [
@@ -82,7 +81,7 @@ def _grid(rng) -> np.ndarray:
 
 def _densities(case: dict) -> tuple[np.ndarray, np.ndarray]:
     """p_data(x) and p_g(x) at the case's points."""
-    p_data, p_g = _pair(case)
+    p_data, p_g = case_pair(case)
     x = np.asarray(case["x"], dtype=float)
     return p_data.pdf(x), p_g.pdf(x)
 
@@ -106,7 +105,7 @@ def _maximiser_cases(rng) -> list:
     pairs of positive numbers from 10⁻⁴ to 2, so that either may dominate."""
     if rng is None:
         return [[float(p.pdf(x)), float(q.pdf(x))] for _, d, g in _pairs(None, with_uniform=False)
-                for p, q in [_pair({"data": d, "g": g})] for x in _GRID[::4]]
+                for p, q in [case_pair({"data": d, "g": g})] for x in _GRID[::4]]
     return [[float(10 ** rng.uniform(-4, 0.3)), float(10 ** rng.uniform(-4, 0.3))] for _ in range(12)]
 
 
@@ -165,7 +164,7 @@ def _weighted_build(case: dict) -> tuple:
 def _weighted_reference(case: dict, shift: float = 1.0) -> np.ndarray:
     """D*_pi at the case's points, in logit space from gantools.theory, for exercise 2.2 (``shift`` 0 or
     -1: two plausible wrong answers)."""
-    p_data, p_g = _pair(case)
+    p_data, p_g = case_pair(case)
     prior = case["prior"]
     with np.errstate(invalid="ignore"):
         return expit(optimal_discriminator(p_data, p_g).logit(np.asarray(case["x"])) +
@@ -227,21 +226,21 @@ def _generator_cases(rng) -> list:
     out = []
     for name, d, g in _pairs(rng):
         x = _grid(rng)
-        d_star = optimal_discriminator(*_pair({"data": d, "g": g}))(x)
+        d_star = optimal_discriminator(*case_pair({"data": d, "g": g}))(x)
         out.append({"pair": name, "data": d, "g": g,
                     "x": [float(v) for v in x[(d_star > 1e-6) & (d_star < 1 - 1e-6)]]})
     return out
 
 
 def _generator_build(case: dict) -> tuple:
-    p_data, p_g = _pair(case)
+    p_data, p_g = case_pair(case)
     x = np.asarray(case["x"], dtype=float)
     return p_data.pdf(x), optimal_discriminator(p_data, p_g)(x)
 
 
 def _generator_density_reference(case: dict) -> np.ndarray:
     """p_g at the case's points, for exercise 2.3."""
-    return _pair(case)[1].pdf(np.asarray(case["x"], dtype=float))
+    return case_pair(case)[1].pdf(np.asarray(case["x"], dtype=float))
 
 
 def _judge_generator(cases, values):
@@ -301,13 +300,13 @@ def _kl_cases(rng) -> list:
 
 def _kl_build(case: dict) -> tuple:
     """(logit, x_data): the exact logit of D* and the case's samples of p_data."""
-    p_data, p_g = _pair(case)
+    p_data, p_g = case_pair(case)
     return optimal_discriminator(p_data, p_g).logit, p_data.sample(case["n"], seed=case["seed"])
 
 
 def _kl_reference(case: dict) -> float:
     """KL(p_data || p_g) by quadrature, for exercise 2.4."""
-    return kl_divergence(*_pair(case))
+    return kl_divergence(*case_pair(case))
 
 
 def _judge_kl(cases, values):

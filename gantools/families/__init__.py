@@ -1,6 +1,6 @@
 """GANs among generative models: a VAE and a diffusion model on the book's data (chapter 14).
 
-- :mod:`~gantools.families.elbo`: the ELBO exactly, on toys whose log p(x) is known.
+- :mod:`~gantools.families.theory`: the ELBO exactly, on toys whose log p(x) is known.
 - :mod:`~gantools.families.vae`: a batched VAE (Gaussian encoder and decoder).
 - :mod:`~gantools.families.diffusion`: a batched DDPM with an MLP noise predictor, DDIM at
   any NFE, and the exact noise predictor of a Gaussian mixture.

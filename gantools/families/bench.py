@@ -2,7 +2,7 @@
 chapter 6's GANs, and the three families on the digits.
 
 2D. The ring and the grid, 10 seeds each, 2,500 samples per run, modes / HQ / KL exactly as
-chapter 6 (:func:`gantools.mode_collapse.score`). Every model trains for chapter 6's 4,000
+chapter 6 (:func:`gantools.ringgrid.score`). Every model trains for chapter 6's 4,000
 steps of batch 128 (a GAN step is one D and one G update; a VAE or diffusion step is one
 update of its networks) with MLPs of the same kind. The GAN rows are chapter 6's committed
 runs (same seeds, same scoring). Settings were fixed before the 10-seed run on pilot runs
@@ -31,7 +31,6 @@ clipping the diffusion model's samples were saturated noise.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import time
@@ -39,8 +38,9 @@ import time
 import numpy as np
 import torch
 
+from ..benchkit import DATA_DIR, read_reference, train_book_dcgan, write_reference
 from ..distributions import grid, ring
-from ..mode_collapse.bench import BASE, N_SAMPLES, STEPS, score
+from ..ringgrid import BASE, N_SAMPLES, STEPS, score
 from ..stats import mean_halfwidth, welch_difference
 from .diffusion import BatchedDDPM, DDPMConfig
 from .vae import BatchedVAE, VAEConfig
@@ -60,9 +60,8 @@ DDPM_IMAGES = DDPMConfig(hidden=1024, layers=3, lr=1e-3, skip=True)
 IMAGE_FAMILIES = ("vae-mean", "vae-noise", "diffusion-nfe100")  # what image_families scores
 SAMPLE_SEED = 12345  # the noise of the scored samples, as in chapter 6
 GAN_ROWS = ("GAN (non-saturating)", "Ours: tanh G + DRS")  # chapter 6's vanilla GAN and its best row
-DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data")
-REFERENCE = "families.json"
-REFERENCE_SAMPLES = "families_seed0.npz"
+REFERENCE = "families"  # gantools/data/families.json: the result
+REFERENCE_SAMPLES = "families_seed0"  # ... and .npz: every family's seed-0 samples
 
 
 KINDS = ("gan", "vae", "diffusion")  # what the bench trains (the 2D GAN rows come from chapter 6)
@@ -154,9 +153,9 @@ def gan_sampling_speed(runs: int = 20, reps: int = 5) -> float:
 # -- digits -------------------------------------------------------------------------------------
 def digits_pixels() -> np.ndarray:
     """The 1,797 digits as (N, 64) pixels in [0, 1] (8 x 8, the data before any resizing)."""
-    from ..imagedata import _digits
+    from ..imagedata import digits_8x8
 
-    return _digits()[0].reshape(-1, 64).numpy()
+    return digits_8x8()[0].reshape(-1, 64).numpy()
 
 
 def to_images(x: np.ndarray, side: int = 8, image_size: int = 32) -> torch.Tensor:
@@ -207,12 +206,9 @@ def digits_families(kind: str, seeds, steps: int, nfes=DIGITS_NFES) -> list[dict
 def digits_gan(seed: int, steps: int, out: str) -> dict:
     """The book's DCGAN on the digits (chapter 8's trainer), scored like the other families."""
     from ..evaluation import ImageScorer
-    from ..imagegan import ImageGANTrainer, config_for
     from ..imagegan.sampling import generate, load_generator
 
-    torch.set_num_threads(1)
-    cfg = config_for("dcgan", "digits", steps=steps, seed=seed, sample_every=steps, log_every=50)
-    _, _, cpu = _timed(lambda: ImageGANTrainer(cfg, out, progress=False).train())
+    cpu = train_book_dcgan(out, seed, steps).cpu_s
     g, _ = load_generator(out)
     with torch.no_grad():
         images, wall, _ = _timed(lambda: generate(g, DIGITS_N, seed=SAMPLE_SEED))
@@ -289,20 +285,12 @@ def contrast(rows: list[dict], a: str, b: str, metric: str):
 def save_reference(result: dict, out: str, dest: str = DATA_DIR) -> None:
     """Write the benchmark's result and every family's seed-0 samples (from ``out``) into the
     package, atomically."""
-    path = os.path.join(dest, REFERENCE)
-    with open(path + ".tmp", "w") as f:
-        json.dump(result, f, indent=1)
-    os.replace(path + ".tmp", path)
     arrays = {f"{w}/{fam}": np.load(os.path.join(out, w, fam, "seed0.npy")).astype(np.float16)
               for w in ("ring", "grid") for fam in result["families"]}
-    npz = os.path.join(dest, REFERENCE_SAMPLES)
-    np.savez_compressed(npz + ".tmp.npz", **arrays)
-    os.replace(npz + ".tmp.npz", npz)
+    write_reference(REFERENCE, result, arrays, dest, npz=REFERENCE_SAMPLES)
 
 
 def load_reference(dest: str = DATA_DIR) -> tuple[dict, dict[str, np.ndarray]]:
     """The committed benchmark: (result, {"<ring|grid>/<family>": (2500, 2) seed-0 samples})."""
-    with open(os.path.join(dest, REFERENCE)) as f:
-        result = json.load(f)
-    with np.load(os.path.join(dest, REFERENCE_SAMPLES)) as z:
-        return result, {k: z[k].astype(np.float32) for k in z.files}
+    result, samples = read_reference(REFERENCE, dest, npz=REFERENCE_SAMPLES)
+    return result, {k: v.astype(np.float32) for k, v in samples.items()}

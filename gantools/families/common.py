@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from ..batched import Adam, Params, _Mixtures
+from ..batched import Adam, Mixtures, Params
 from ..distributions import GaussianMixture
 
 Tensor = torch.Tensor
@@ -43,7 +43,7 @@ class Data:
         if isinstance(data, (GaussianMixture, list, tuple)):
             mixtures = [data] * runs if isinstance(data, GaussianMixture) else list(data)
             self.dim = mixtures[0].dim
-            self._mix = _Mixtures(mixtures, runs, self.dim)
+            self._mix = Mixtures(mixtures, runs, self.dim)
             stats = [mixture_scale(m) for m in mixtures]
             self.points = None
         else:

@@ -21,7 +21,6 @@ samples far outside the pixel range (seen in CPU pilots on Fashion-MNIST).
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +29,7 @@ import torch.nn.functional as F
 
 from ..batched import fourier_features, fourier_frequencies, init_mlp, mlp_forward
 from ..checks import check_ints
+from ..configs import Config
 from ..distributions import GaussianMixture
 from .common import Data, check_seeds, fit, mixture_scale, on_device, randn, sinusoidal
 
@@ -117,7 +117,7 @@ def gaussian_ddim_std(std: float, alpha_bar: np.ndarray, nfe: int) -> float:
 
 
 @dataclass(frozen=True)
-class DDPMConfig:
+class DDPMConfig(Config):
     """A diffusion model: the MLP noise predictor, the schedule and the optimiser."""
 
     hidden: int = 128  # width of every hidden layer of eps(x, t)
@@ -147,8 +147,6 @@ class DDPMConfig:
             raise ValueError(f"skip must be True or False, got {self.skip!r}")
         linear_alpha_bar(self.T, self.beta_1, self.beta_T)  # validates the schedule
 
-    def replace(self, **changes) -> DDPMConfig:
-        return dataclasses.replace(self, **changes)
 
 
 class BatchedDDPM:

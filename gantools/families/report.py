@@ -4,7 +4,7 @@ precision, recall) and the seeds' comparison table rebuilt from measurements."""
 
 from __future__ import annotations
 
-from ..mode_collapse.bench import N_SAMPLES, fmt
+from ..ringgrid import N_SAMPLES, fmt
 from .bench import chapter6_rows, digits_summary, summarise
 
 

@@ -14,7 +14,6 @@ a bound for). Chapter 14 measures both.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -24,6 +23,7 @@ import torch.nn.functional as F
 
 from ..batched import init_mlp, mlp_forward
 from ..checks import check_ints
+from ..configs import Config
 from .common import Data, check_seeds, fit, on_device, randn
 
 Tensor = torch.Tensor
@@ -31,7 +31,7 @@ LOG_VAR_MIN = math.log(1e-6)  # the decoder's variance is kept above (1e-3 data 
 
 
 @dataclass(frozen=True)
-class VAEConfig:
+class VAEConfig(Config):
     """A VAE: its networks, its objective's KL weight and its optimiser."""
 
     latent: int = 2  # dimension of z
@@ -52,8 +52,6 @@ class VAEConfig:
         if not self.lr > 0:
             raise ValueError(f"lr must be positive, got {self.lr!r}")
 
-    def replace(self, **changes) -> VAEConfig:
-        return dataclasses.replace(self, **changes)
 
 
 def gaussian_kl(m: Tensor, log_var: Tensor) -> Tensor:

@@ -11,7 +11,7 @@ import numpy as np
 from ..exercises.registry import Chapter, check_module
 from .read import find_checks, read_submission
 from .report import DIED, ERROR, FAIL, INVALID, PASS, POINTS, TAMPERED, TIMEOUT, ExerciseResult, format_table
-from .run import Limits, _plan, _report, _run, spec_of
+from .run import Limits, cell_report, plan_cells, run_cells, spec_of
 
 _TIMEOUT_ENAME = "GraderTimeout"
 
@@ -68,10 +68,10 @@ def _grade(nb, chapter: Chapter, path: Path, limits: Limits, kernel_name: str, r
     from ..exercises.protocol import verdict
 
     cases = {e.number: spec_of(e).draw(rng) for e in chapter.exercises}
-    cells, index, probe_at, region = _plan(nb, chapter, cases)
-    run = _run(nb, path, cells, [0, *probe_at.values()], limits, kernel_name)
+    cells, index, probe_at, region = plan_cells(nb, chapter, cases)
+    run = run_cells(nb, path, cells, [0, *probe_at.values()], limits, kernel_name)
     errors = {int(k): tuple(v) for k, v in run.get("errors", {}).items()}
-    base, base_problem = _report(run, 0)
+    base, base_problem = cell_report(run, 0)
     problem = _setup_problem(base, run, path) or ((TAMPERED, base_problem) if base_problem else None)
     baseline = base.get("fingerprints", {}) if base and type(base.get("fingerprints")) is dict else {}
     threads_before = set(base.get("threads", [])) if base and type(base.get("threads")) is list else set()
@@ -82,7 +82,7 @@ def _grade(nb, chapter: Chapter, path: Path, limits: Limits, kernel_name: str, r
     results = []
     for e in chapter.exercises:
         cell = probe_at[e.number]
-        payload, malformed = _report(run, cell)
+        payload, malformed = cell_report(run, cell)
         judged, said = "", ""
         if payload is not None and "collected" in payload:
             try:

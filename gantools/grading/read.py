@@ -68,7 +68,7 @@ def find_checks(nb: nbformat.NotebookNode) -> list[tuple[int, str, str, int]]:
 
 
 
-def _layout(nb: nbformat.NotebookNode, chapter: Chapter) -> tuple[dict[str, int], dict[str, list[int]]]:
+def layout(nb: nbformat.NotebookNode, chapter: Chapter) -> tuple[dict[str, int], dict[str, list[int]]]:
     """Where each exercise's probe goes (the index of the cell it runs before; len(cells) for
     the end), and each exercise's cells (its prompt up to the probe)."""
     prompts: dict[str, int] = {}

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..checkpoint import atomic_write
 from ..exercises.registry import CHAPTERS
 
 PASS, FAIL, NOT_ATTEMPTED, TAMPERED, ERROR, TIMEOUT, DIED, INVALID = (
@@ -66,22 +65,18 @@ def write_csv(graded: dict[str, list[ExerciseResult]], path: str | Path) -> None
     its status is ``passed/exercises`` (e.g. ``3/4``), its points the sum, its message the count of
     each status. Written to a temporary file beside ``path`` and renamed: a reader never sees half
     a file, and nothing a kernel wrote there earlier survives."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=".grades-", suffix=".csv", dir=path.resolve().parent)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(CSV_COLUMNS)
-            for name, results in graded.items():
-                for r in results:
-                    w.writerow((name, r.exercise, r.check, r.status, f"{r.points:g}", f"{r.max_points:g}", r.message))
-                w.writerow((name, "total", "", f"{sum(r.passed for r in results)}/{len(results)}",
-                            f"{sum(r.points for r in results):g}", f"{sum(r.max_points for r in results):g}",
-                            summary(results)))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    def write(f) -> None:
+        w = csv.writer(f)
+        w.writerow(CSV_COLUMNS)
+        for name, results in graded.items():
+            for r in results:
+                w.writerow((name, r.exercise, r.check, r.status, f"{r.points:g}", f"{r.max_points:g}", r.message))
+            w.writerow((name, "total", "", f"{sum(r.passed for r in results)}/{len(results)}",
+                        f"{sum(r.points for r in results):g}", f"{sum(r.max_points for r in results):g}",
+                        summary(results)))
+
+    atomic_write(str(Path(path).resolve()), write, binary=False, suffix=".csv")
 
 
 def read_weights(path: str | Path) -> dict[str, float]:

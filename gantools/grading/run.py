@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 
 from ..exercises.registry import Chapter, Exercise, check_module
-from .read import _layout
+from .read import layout
 
 _PROBE = Path(__file__).with_name("probe.py")
 _COLLECT = Path(__file__).parents[1] / "exercises" / "collect.py"
@@ -33,11 +33,11 @@ def spec_of(e: Exercise):
     return getattr(ex, e.check).spec
 
 
-def _plan(nb, chapter: Chapter, cases: dict[str, list]):
+def plan_cells(nb, chapter: Chapter, cases: dict[str, list]):
     """The cells to run (sources): the baseline, the student's code cells, and each exercise's probe
     at its place. Returns them with {submission cell: run cell}, {exercise: run cell of its probe},
     {exercise: its submission code cells}."""
-    at, region = _layout(nb, chapter)
+    at, region = layout(nb, chapter)
     collect_source = _COLLECT.read_text()
     cells, index, probe_at = [_grader_cell("baseline")], {}, {}
     for i in range(len(nb.cells) + 1):
@@ -64,7 +64,7 @@ class Limits:
     file_mb: int = 1024
 
 
-def _run(nb, path: Path, cells: list[str], grader_cells: list[int], limits: Limits, kernel_name: str) -> dict:
+def run_cells(nb, path: Path, cells: list[str], grader_cells: list[int], limits: Limits, kernel_name: str) -> dict:
     """Run the cells in a worker (:mod:`gantools.grading.worker`); its verified report, or
     ``{"failure": why}``."""
     from .worker import descendants, kill_tree, sign
@@ -97,7 +97,7 @@ def _run(nb, path: Path, cells: list[str], grader_cells: list[int], limits: Limi
     return {"failure": f"the worker did not report (exit status {worker.returncode})"}
 
 
-def _report(run: dict, cell: int) -> tuple[dict | None, str]:
+def cell_report(run: dict, cell: int) -> tuple[dict | None, str]:
     """The one report of a grader cell, parsed: (dict, "") or (None, what is wrong with it)."""
     texts = run.get("reports", {}).get(str(cell), [])
     if not texts:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
+from ..configs import Config
 from ..dcgan import DCGANConfig
 from ..imagedata import CHANNELS, check_dataset
 from .models import REGISTRY, get_model
@@ -12,7 +13,7 @@ from .precision import AMP_MODES
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(Config):
     """Everything that determines a run's numbers (resuming requires the same config,
     except ``steps``, which may grow). Use :func:`config_for` for the model defaults."""
 

@@ -30,30 +30,40 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from .. import losses
-from ..dcgan import Discriminator, Generator
+from ..dcgan import DCGANConfig, Discriminator, Generator
 from ..imagedata import N_CLASSES
 from .conditional import DISCRIMINATORS, ConditionalGenerator
 
-if TYPE_CHECKING:
-    from .config import TrainConfig
+
+class BuildConfig(Protocol):
+    """What the registry reads of a :class:`gantools.imagegan.config.TrainConfig` (which
+    imports this module to check model names: the registry does not import it back)."""
+
+    @property
+    def dataset(self) -> str: ...
+
+    @property
+    def conditioning(self) -> str | None: ...
+
+    def arch(self) -> DCGANConfig: ...
 
 
-def _dcgan_generator(cfg: TrainConfig) -> nn.Module:
+def _dcgan_generator(cfg: BuildConfig) -> nn.Module:
     return Generator(cfg.arch())
 
 
-def _dcgan_pair(cfg: TrainConfig) -> tuple[nn.Module, nn.Module]:
+def _dcgan_pair(cfg: BuildConfig) -> tuple[nn.Module, nn.Module]:
     return Generator(cfg.arch()), Discriminator(cfg.arch())
 
 
-def _sngan_pair(cfg: TrainConfig) -> tuple[nn.Module, nn.Module]:
+def _sngan_pair(cfg: BuildConfig) -> tuple[nn.Module, nn.Module]:
     """DCGAN's networks, with every convolution of D spectrally normalised (one power
     iteration per forward in training, as in Miyato et al. 2018)."""
     d = Discriminator(cfg.arch())
@@ -63,11 +73,11 @@ def _sngan_pair(cfg: TrainConfig) -> tuple[nn.Module, nn.Module]:
     return Generator(cfg.arch()), d
 
 
-def _conditional_generator(cfg: TrainConfig) -> nn.Module:
+def _conditional_generator(cfg: BuildConfig) -> nn.Module:
     return ConditionalGenerator(cfg.arch(), N_CLASSES[cfg.dataset])
 
 
-def _conditional_pair(cfg: TrainConfig) -> tuple[nn.Module, nn.Module]:
+def _conditional_pair(cfg: BuildConfig) -> tuple[nn.Module, nn.Module]:
     return _conditional_generator(cfg), DISCRIMINATORS[cfg.conditioning](cfg.arch(), N_CLASSES[cfg.dataset])
 
 
@@ -81,8 +91,8 @@ class ModelSpec:
     g_loss: str  # a name of gantools.losses.generator_loss
     d_norm: str  # the discriminator's normalisation: batch | layer | none
     defaults: dict = field(default_factory=dict)  # TrainConfig fields the paper sets
-    build: Callable[[TrainConfig], tuple[nn.Module, nn.Module]] = _dcgan_pair  # (G, D) for a config
-    build_generator: Callable[[TrainConfig], nn.Module] = _dcgan_generator  # G alone, to load a trained one
+    build: Callable[[BuildConfig], tuple[nn.Module, nn.Module]] = _dcgan_pair  # (G, D) for a config
+    build_generator: Callable[[BuildConfig], nn.Module] = _dcgan_generator  # G alone, to load a trained one
     channels_last: bool = True  # the networks take 4-D channels_last tensors
     scores_are_logits: bool = True  # D outputs logits: the log shows sigmoid(score) as D(x), D(G(z))
     conditional: bool = False  # G(z, y): trained on (image, label) pairs
@@ -90,7 +100,7 @@ class ModelSpec:
     aux_weight: float = 0.0  # weight of the auxiliary class cross-entropy (AC-GAN: 1)
     variants: dict = field(default_factory=dict)  # conditioning -> field overrides
 
-    def for_config(self, cfg: TrainConfig) -> ModelSpec:
+    def for_config(self, cfg: BuildConfig) -> ModelSpec:
         """This entry with the overrides of ``cfg.conditioning`` applied."""
         return replace(self, **self.variants[cfg.conditioning]) if self.variants else self
 

@@ -27,11 +27,9 @@ from __future__ import annotations
 import copy
 import json
 import os
-import platform
 import random
 import shlex
 import sys
-import time
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
@@ -41,9 +39,12 @@ import torch
 from torch import nn
 
 from .. import losses
-from ..checkpoint import FORMAT, atomic_save, atomic_write_text, rng_state, safe_load, set_rng_state
+from ..checkpoint import atomic_save, atomic_write_text, safe_load
+from ..evaluation import ImageScorer
 from ..imagedata import N_CLASSES, ImageSampler, load_dataset
-from .config import TrainConfig, complete_config
+from .checkpointing import Checkpointing
+from .config import TrainConfig
+from .hardware import Stopwatch, hardware, rank_and_world
 from .models import get_model
 from .precision import compile_problem, resolve_precision
 from .sampling import GENERATOR_FORMAT, fixed_batch, generate, recalibrate_bn, save_grid
@@ -55,58 +56,12 @@ class TrainingDiverged(RuntimeError):
     """A loss became NaN or Inf; the message names the step and the last good checkpoint."""
 
 
-def hardware(device: torch.device) -> dict:
-    """What the run ran on, for ``run.json``."""
-    info = {"device": str(device), "torch": torch.__version__, "python": platform.python_version(),
-            "cpu": _cpu_name(), "cpu_threads": torch.get_num_threads()}
-    if device.type == "cuda":
-        info["gpu"] = torch.cuda.get_device_name(device)
-    return info
-
-
-def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _distributed() -> tuple[int, int]:
-    """(rank, world_size) under torchrun, (0, 1) otherwise."""
-    return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
-
-
-class Stopwatch:
-    """Training time, wall-clock and CPU (this process's, all threads): paused while the
-    trainer evaluates. CPU seconds stay comparable when other work shares the machine."""
-
-    def __init__(self, wall: float = 0.0, cpu: float = 0.0):
-        self.wall, self.cpu, self._started = wall, cpu, None
-
-    def start(self) -> None:
-        self._started = (time.perf_counter(), time.process_time())
-
-    def stop(self) -> None:
-        self.wall, self.cpu = self.read()
-        self._started = None
-
-    def read(self) -> tuple[float, float]:
-        """(wall seconds, CPU seconds) so far, the running interval included."""
-        if self._started is None:
-            return self.wall, self.cpu
-        return self.wall + time.perf_counter() - self._started[0], self.cpu + time.process_time() - self._started[1]
-
-
 def _grad_norm(module: nn.Module) -> torch.Tensor:
     grads = [p.grad for p in module.parameters() if p.grad is not None]
     return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads))) if grads else torch.zeros(())
 
 
-class ImageGANTrainer:
+class ImageGANTrainer(Checkpointing):
     """Train ``cfg`` writing to ``out``; see the module docstring for the files.
 
     Args:
@@ -133,7 +88,7 @@ class ImageGANTrainer:
         self.cfg, self.out, self.ckpt_every, self.eval_every = cfg, out, ckpt_every, eval_every
         self.callbacks, self.progress = list(callbacks), progress
         self.spec = get_model(cfg.model).for_config(cfg)
-        self.rank, self.world = _distributed()
+        self.rank, self.world = rank_and_world()
         self.device = self._device(device)
         self.precision = resolve_precision(cfg.amp, cfg.channels_last, self.device)
         if cfg.compile and (problem := compile_problem(self.device)):
@@ -231,77 +186,6 @@ class ImageGANTrainer:
             dist.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
         if self.device.type == "cuda":
             torch.cuda.set_device(self.device)
-
-    # ------------------------------------------------------------------ checkpoints
-    def state_dict(self) -> dict:
-        """The self-describing checkpoint (plain tensors/containers: ``weights_only``-safe)."""
-        return {
-            "format": FORMAT, "config": asdict(self.cfg), "step": self.step, "elapsed": self.clock.read()[0],
-            "cpu_elapsed": self.clock.read()[1],
-            "G": self.G.state_dict(), "D": self.D.state_dict(),
-            "G_ema": self.G_ema.state_dict() if self.G_ema is not None else None,
-            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
-            "scaler_g": self.scaler_g.state_dict(), "scaler_d": self.scaler_d.state_dict(),
-            "rng": rng_state(), "noise": self._gather_noise_states(), "sampler": self.sampler.state_dict(),
-            "fixed_z": self.fixed_z.cpu(), "fixed_y": self.fixed_y.cpu() if self.fixed_y is not None else None,
-            "world_size": self.world,
-            "log_sums": self._sums.cpu(), "log_count": self._count,  # the metrics window in progress
-        }
-
-    def _gather_noise_states(self) -> list[torch.Tensor]:
-        state = self.noise.get_state()
-        if self.world == 1:
-            return [state]
-        import torch.distributed as dist
-
-        t = state.to(self.device)
-        states = [torch.empty_like(t) for _ in range(self.world)]
-        dist.all_gather(states, t)
-        return [s.cpu() for s in states]
-
-    def _load(self, ck: dict) -> None:
-        if ck.get("format") != FORMAT:
-            raise ValueError(f"{self.ckpt_path} is not a gantools training checkpoint")
-        saved, now = complete_config(ck["config"]), asdict(self.cfg)
-        diff = [k for k in now if k != "steps" and saved.get(k) != now[k]]
-        if diff:
-            shown = ", ".join(f"{k}: {saved.get(k)!r} in the checkpoint, {now[k]!r} now" for k in diff[:3])
-            raise ValueError(f"refusing to resume {self.out} under a different config ({shown}); "
-                             "use the same options or another --out")
-        if ck["world_size"] != self.world:
-            raise ValueError(f"the checkpoint was written by {ck['world_size']} process(es), "
-                             f"this run has {self.world}; resume with the same --nproc_per_node")
-        self.G.load_state_dict(ck["G"])
-        self.D.load_state_dict(ck["D"])
-        if self.G_ema is not None:
-            self.G_ema.load_state_dict(ck["G_ema"])
-        self.opt_g.load_state_dict(ck["opt_g"])
-        self.opt_d.load_state_dict(ck["opt_d"])
-        self.scaler_g.load_state_dict(ck["scaler_g"])
-        self.scaler_d.load_state_dict(ck["scaler_d"])
-        set_rng_state(ck["rng"])
-        self.noise.set_state(ck["noise"][self.rank])
-        self.sampler.load_state_dict(ck["sampler"])
-        self.fixed_z = ck["fixed_z"].to(self.device)
-        self.fixed_y = ck["fixed_y"].to(self.device) if ck.get("fixed_y") is not None else None
-        self.step, self.clock = int(ck["step"]), Stopwatch(float(ck["elapsed"]), float(ck.get("cpu_elapsed", 0.0)))
-        self._sums, self._count = ck["log_sums"].to(self.device), int(ck["log_count"])
-        if self.rank == 0:
-            for name in ("metrics.jsonl", "eval.jsonl"):
-                self._truncate_log(os.path.join(self.out, name))
-
-    def _truncate_log(self, path: str) -> None:
-        """Drop log lines written after the checkpoint (a resumed run writes them again)."""
-        if os.path.exists(path):
-            with open(path) as f:
-                kept = [line for line in f if line.strip() and json.loads(line)["step"] <= self.step]
-            atomic_write_text("".join(kept), path)
-
-    def save_checkpoint(self) -> None:
-        """Write ``checkpoint.pt`` atomically (all ranks take part; rank 0 writes)."""
-        state = self.state_dict()
-        if self.rank == 0:
-            atomic_save(state, self.ckpt_path)
 
     # ------------------------------------------------------------------ training
     def _batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -498,8 +382,6 @@ class ImageGANTrainer:
         and of the raw one (``fd_raw``) to the data, and the classes the EMA samples cover;
         appended to ``eval.jsonl`` with the training time so far (``wall_s``, ``cpu_s``) when
         ``timed``. Deterministic: its own noise seed."""
-        from ..evaluation import ImageScorer
-
         if self._scorer is None:
             self._scorer = ImageScorer(self.cfg.dataset, self.cfg.image_size, real=self.images.cpu(),
                                        device=str(self.device))

@@ -14,9 +14,7 @@ bound of :mod:`gantools.mode_collapse.bound` (the measured Lipschitz constant of
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -24,15 +22,14 @@ from typing import Any
 import numpy as np
 
 from ..batched import BatchedGAN, BatchedGANConfig
+from ..benchkit import DATA_DIR, read_reference, write_reference
 from ..distributions import grid, ring
 from ..metrics import mode_coverage
+from ..ringgrid import BASE, N_SAMPLES, REFERENCE, REFERENCE_SAMPLES, STEPS, fmt, load_reference, score, slug  # noqa: F401  (chapter 6 reads them here)
 from ..stats import mean_halfwidth
 from . import samplers
-from .bound import disc_gap, hq_bound_shares, lipschitz_lower, lipschitz_upper, miss_profile
+from .bound import disc_gap, hq_bound_shares, lipschitz_lower, lipschitz_upper
 
-STEPS = 4000  # generator steps of every trained row
-# The networks every row shares: G and D are MLPs with 2 hidden layers of 64 units.
-BASE = BatchedGANConfig(g_hidden=64, d_hidden=64, g_layers=2, d_layers=2, batch_size=128, lr_final=0.05)
 # Our recipe's generator: a tanh G of noise with std 3, learning rates 3e-3 (decayed to 5%).
 OURS = BASE.replace(g_activation="tanh", noise_std=3.0, lr_g=3e-3, lr_d=3e-3)
 # The density-ratio discriminator of rejection sampling, trained on the frozen generator: its
@@ -47,7 +44,6 @@ RATIO_MLP = {"steps": 3000, "changes": (("d_hidden", 128), ("d_layers", 3))}
 PACGAN_GAN = BatchedGANConfig(g_hidden=400, g_layers=4, d_hidden=200, d_layers=3, g_batchnorm=True, d_maxout=5,
                               init_std=0.02, lr_g=1e-4, lr_d=1e-4, betas=(0.8, 0.999), batch_size=100,
                               simultaneous=True, lr_final=1.0)
-PACGAN_STEPS = 400_000
 
 SAMPLERS = ("generator", "drs", "jacobian", "langevin")
 
@@ -118,15 +114,9 @@ PUBLISHED = [
     ("PacGAN4", "7.8±0.1", "95.9±1.4", "24.8±0.2", "93.6±0.6", "400k steps, 4×400 BN G, 3×200 maxout D"),
     ("DRS (Azadi et al. 2019)", "—", "—", "24.8", "90", "their protocol"),
 ]
-N_SAMPLES = 2500
 # Rejection sampling bounds the ratio by its 99.9% quantile rather than its maximum: on the
 # grid a few spikes of the learned ratio cut the acceptance rate 5-10x (chapter 6).
 REJECTION_QUANTILE = 0.999
-
-
-def slug(name: str) -> str:
-    """A method's folder name: lower case, runs of other characters as one underscore."""
-    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
 def training_groups(methods: dict[str, Method]) -> list[tuple[BatchedGANConfig, int, list[str]]]:
@@ -205,18 +195,6 @@ def run_group(config: BatchedGANConfig, steps: int, rows: dict[str, Method], see
     return results
 
 
-def score(x: np.ndarray, target, seed: int) -> dict:
-    """One run's metrics: modes, HQ fraction, KL, mode width, HQ samples per mode and where
-    the other samples are (fractions of all samples 3-6, 6-10 and > 10 stds from a mode)."""
-    m = mode_coverage(x, target)
-    # the spread of the high-quality samples around their mode, in units of the data's std:
-    # sqrt(E|x - mu|^2 / (2 sigma^2)) is 1 for the data, below 1 for too-sharp modes
-    dev = x[m.high_quality] - target.means[m.nearest[m.high_quality]]
-    width = float(np.sqrt((dev**2).sum(1).mean() / 2) / target.stds[0]) if m.high_quality.any() else float("nan")
-    return {"seed": seed, "modes": m.modes_captured, "hq": m.hq_fraction, "kl": m.kl, "width": width,
-            "counts": m.counts.tolist(), "miss": miss_profile(x, target)}
-
-
 def summary(result: dict) -> dict:
     """Mean and 95% confidence half-width over seeds of modes, HQ %, KL and width, per target."""
     out = {}
@@ -229,10 +207,6 @@ def summary(result: dict) -> dict:
             "width": mean_halfwidth([r["width"] for r in runs if np.isfinite(r["width"])] or [float("nan")]),
         }
     return out
-
-
-def fmt(ms: tuple[float, float], digits: int = 1) -> str:
-    return "inf" if not np.isfinite(ms[0]) else f"{ms[0]:.{digits}f}±{ms[1]:.{digits}f}"
 
 
 def table(results: dict[str, dict], n_seeds: int, published: bool = True) -> str:
@@ -254,41 +228,21 @@ def table(results: dict[str, dict], n_seeds: int, published: bool = True) -> str
     return "\n".join(lines)
 
 
-DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data")
-REFERENCE_JSON = os.path.join(DATA_DIR, "mode_collapse.json")
-REFERENCE_SAMPLES = os.path.join(DATA_DIR, "mode_collapse_seed0.npz")
-REFERENCE_CURVE = os.path.join(DATA_DIR, "mode_collapse_pacgan_curve.json")
+REFERENCE_CURVE = "mode_collapse_pacgan_curve"  # ... and .json: ``--pacgan-steps``'s learning curve
 
 
-def save_reference(results: dict, out: str, dest: str = DATA_DIR) -> None:
+def save_reference(results: dict, out: str, dest: str | None = None) -> None:
     """Copy a benchmark's results and every method's seed-0 samples from ``out`` into the
-    package (what chapter 6 displays without retraining, on CPU and on Colab)."""
-    os.makedirs(dest, exist_ok=True)
-    path_json = os.path.join(dest, os.path.basename(REFERENCE_JSON))
-    path_npz = os.path.join(dest, os.path.basename(REFERENCE_SAMPLES))
-    with open(path_json + ".tmp", "w") as f:
-        json.dump(results, f, indent=1)
-    os.replace(path_json + ".tmp", path_json)
+    package (what chapter 6 displays without retraining, on CPU and on Colab), atomically."""
     arrays = {f"{which}/{slug(name)}": np.load(os.path.join(out, which, slug(name), "seed0.npy"))
               for name in results["methods"] for which in ("ring", "grid")}
-    np.savez_compressed(path_npz + ".tmp.npz", **arrays)
-    os.replace(path_npz + ".tmp.npz", path_npz)
+    write_reference(REFERENCE, results, arrays, dest or DATA_DIR, npz=REFERENCE_SAMPLES)
 
 
-def load_pacgan_curve(path: str = REFERENCE_CURVE) -> dict:
+def load_pacgan_curve(dest: str | None = None) -> dict:
     """The committed CPU learning curve of PacGAN's published GAN (``--pacgan-steps``)."""
-    with open(path) as f:
-        return json.load(f)
+    return read_reference(REFERENCE_CURVE, dest or DATA_DIR)[0]
 
-
-def load_reference(dest: str = DATA_DIR) -> tuple[dict, dict[str, np.ndarray]]:
-    """The committed full benchmark: (results as in results.json, seed-0 samples keyed
-    ``"<ring|grid>/<method slug>"``, each (2500, 2))."""
-    with open(os.path.join(dest, os.path.basename(REFERENCE_JSON))) as f:
-        results = json.load(f)
-    with np.load(os.path.join(dest, os.path.basename(REFERENCE_SAMPLES))) as z:
-        samples = {k: z[k] for k in z.files}
-    return results, samples
 
 
 def pacgan_curve(steps: int, seeds: list[int], every: int = 1000, device: str = "cpu",

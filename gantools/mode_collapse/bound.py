@@ -199,33 +199,7 @@ def lipschitz_upper(gan) -> np.ndarray:
     return total.cpu().numpy()
 
 
-# -- the diagnostic -----------------------------------------------------------------------------
-def miss_distances(samples: np.ndarray, mixture: GaussianMixture) -> np.ndarray:
-    """Each sample's distance to its nearest mode in units of that mode's std (n,): HQ samples
-    are <= 3; 3-6 means modes that are too wide, > 10 samples on bridges between modes."""
-    mu = np.asarray(mixture.means, dtype=float).reshape(len(mixture.weights), -1)
-    sd = np.broadcast_to(np.asarray(mixture.stds, dtype=float), (len(mu),))
-    x = np.asarray(samples, dtype=float).reshape(len(samples), -1)
-    d = np.linalg.norm(x[:, None] - mu[None], axis=2)
-    k = d.argmin(1)
-    return d[np.arange(len(x)), k] / sd[k]
-
-
-def miss_profile(samples: np.ndarray, mixture: GaussianMixture,
-                 edges: Sequence[float] = (3.0, 6.0, 10.0)) -> dict[str, float]:
-    """Fractions of *all* samples whose nearest-mode distance, in stds, falls in each band
-    [edges[i], edges[i+1]) and beyond the last edge: where the non-HQ samples are."""
-    e = [float(v) for v in edges]
-    if any(b <= a for a, b in zip(e[:-1], e[1:], strict=False)) or e[0] <= 0:
-        raise ValueError(f"edges must be positive and increasing, got {edges!r}")
-    r = miss_distances(samples, mixture)
-    out = {f"{a:g}-{b:g}": float(np.mean((r > a) & (r <= b))) for a, b in zip(e[:-1], e[1:], strict=False)}
-    out[f">{e[-1]:g}"] = float(np.mean(r > e[-1]))
-    return out
-
-
 __all__ = [
     "clip_map", "disc_gap", "hq_bound", "hq_bound_shares", "isoperimetric_sum",
     "jacobian", "jacobian_norms", "lipschitz_lower", "lipschitz_needed", "lipschitz_upper",
-    "miss_distances", "miss_profile",
 ]

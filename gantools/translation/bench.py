@@ -11,14 +11,14 @@ seed 0's translations of the test set as ``gantools/data/translation/<transform>
 
 from __future__ import annotations
 
-import json
 import os
 
 import numpy as np
 
+from ..benchkit import read_arrays, read_reference, write_arrays, write_reference
 from ..stats import mean_halfwidth
 from .domains import TRANSFORMS, make_domains
-from .scores import DATA_DIR, score, y_classifier
+from .scores import REFERENCE_DIR, score, y_classifier
 from .trainer import METHODS, TranslationConfig, train_translation
 
 BUDGET = {"steps": 800, "batch_size": 32, "width": 16, "lr": 1e-3}  # every trained method
@@ -42,25 +42,32 @@ def run_one(transform: str, method: str, seed: int, steps: int | None = None) ->
 
 
 def save_outputs(transform: str, method: str, outputs: np.ndarray, dest: str) -> str:
-    """Write seed 0's translations with their inputs, true targets and labels."""
+    """Write seed 0's translations with their inputs, true targets and labels (atomically)."""
     domains = make_domains(transform)
-    folder = os.path.join(dest, transform)
-    os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, f"{method}.npz")
-    np.savez_compressed(path, inputs=domains.x_test.numpy().astype(np.float16), outputs=outputs,
-                        targets=domains.t_test.numpy().astype(np.float16), labels=domains.labels.numpy())
+    path = os.path.join(dest, transform, f"{method}.npz")
+    write_arrays(path, {"inputs": domains.x_test.numpy().astype(np.float16), "outputs": outputs,
+                        "targets": domains.t_test.numpy().astype(np.float16), "labels": domains.labels.numpy()})
     return path
 
 
-def load_outputs(transform: str, method: str, dest: str = DATA_DIR) -> dict[str, np.ndarray]:
+def load_outputs(transform: str, method: str, dest: str = REFERENCE_DIR) -> dict[str, np.ndarray]:
     """The committed translations of ``method`` on ``transform`` (arrays as float32)."""
-    with np.load(os.path.join(dest, transform, f"{method}.npz")) as f:
-        return {k: f[k].astype(np.float32) if k != "labels" else f[k] for k in f.files}
+    arrays = read_arrays(os.path.join(dest, transform, f"{method}.npz"))
+    return {k: v.astype(np.float32) if k != "labels" else v for k, v in arrays.items()}
 
 
-def load_reference(dest: str = DATA_DIR) -> dict:
-    with open(os.path.join(dest, "results.json")) as f:
-        return json.load(f)
+def save_reference(results: dict, outputs: dict[tuple[str, str], np.ndarray], dest: str = REFERENCE_DIR) -> None:
+    """Write every run's scores (``results.json``) and seed 0's translations of the methods in
+    :data:`SAVED` (``outputs``: {(transform, method): outputs}) into ``dest``, each file atomically."""
+    for (transform, method), out in outputs.items():
+        if method in SAVED:
+            save_outputs(transform, method, out, dest)
+    write_reference("results", results, dest=dest)
+
+
+def load_reference(dest: str = REFERENCE_DIR) -> dict:
+    """The committed scores of every run (``results.json``)."""
+    return read_reference("results", dest)[0]
 
 
 def summary(runs: list[dict], transform: str, method: str) -> dict:

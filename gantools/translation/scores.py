@@ -18,6 +18,7 @@ import os
 
 import torch
 
+from ..benchkit import DATA_DIR
 from ..classifier import (
     SmallCNN,
     accuracy,
@@ -31,12 +32,12 @@ from ..metrics import fid_from_features
 from .domains import Domains, check_transform, image_size, make_domains
 from .trainer import Trained
 
-DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "translation")
+REFERENCE_DIR = os.path.join(DATA_DIR, "translation")  # chapter 13's committed classifiers and results
 CLASSIFIER_STEPS = 1500  # the digits' committed Y classifiers
 LARGE_CLASSIFIER_STEPS = 3000  # MNIST / Fashion-MNIST (40,000 images): trained on first use
 
 
-def classifier_path(transform: str, dest: str = DATA_DIR) -> str:
+def classifier_path(transform: str, dest: str = REFERENCE_DIR) -> str:
     return os.path.join(dest, f"classifier_{check_transform(transform)}.pt")
 
 
@@ -48,7 +49,7 @@ def train_y_classifier(domains: Domains, steps: int = CLASSIFIER_STEPS, seed: in
     return train_classifier(x, y, steps=steps, seed=seed, max_shift=1, n_classes=10)
 
 
-def y_classifier(transform: str, dest: str = DATA_DIR, dataset: str = "digits") -> SmallCNN:
+def y_classifier(transform: str, dest: str = REFERENCE_DIR, dataset: str = "digits") -> SmallCNN:
     """The Y classifier of ``transform``: committed for the digits; for MNIST or Fashion-MNIST
     trained on first use, on the CPU (:data:`LARGE_CLASSIFIER_STEPS` steps, about 50 CPU
     seconds), and cached under :func:`~gantools.imagedata.default_root` in

@@ -11,8 +11,9 @@ Methods (:data:`METHODS`):
 - ``cyclegan-identity``: + the identity loss 0.5 lambda (|G(y) - y|_1 + |F(x) - x|_1): each
   generator applied to images *already in its output domain* should leave them alone.
 
-Every adversarial term uses the least-squares loss (CycleGAN's choice; pix2pix used the
-cross-entropy), Adam(2e-4, beta1 0.5), batch 64, the same number of generator steps.
+Every adversarial term uses the least-squares loss (:func:`gantools.losses.least_squares_loss_dis`
+and ``least_squares_loss_gen``: CycleGAN's choice; pix2pix used the cross-entropy),
+Adam(2e-4, beta1 0.5), batch 64, the same number of generator steps.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 import torch
 
 from ..checks import check_ints
+from ..configs import Config
+from ..losses import least_squares_loss_dis, least_squares_loss_gen
 from .domains import Domains, check_transform
 from .models import PatchDiscriminator, Translator
 
@@ -38,7 +41,7 @@ def check_method(name: str) -> str:
 
 
 @dataclass(frozen=True)
-class TranslationConfig:
+class TranslationConfig(Config):
     """One training run: a method on a transform."""
 
     method: str = "cyclegan"
@@ -81,15 +84,6 @@ class Trained:
     @torch.no_grad()
     def back(self, y: torch.Tensor) -> torch.Tensor | None:
         return None if self.F is None else self.F.eval()(y)
-
-
-def _ls_d(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
-    """Least-squares D loss: real patches towards 1, generated towards 0."""
-    return 0.5 * ((d_real - 1) ** 2).mean() + 0.5 * (d_fake**2).mean()
-
-
-def _ls_g(d_fake: torch.Tensor) -> torch.Tensor:
-    return ((d_fake - 1) ** 2).mean()
 
 
 def cycle_loss(G, F_, x: torch.Tensor, y: torch.Tensor, fake_y: torch.Tensor | None = None,
@@ -142,11 +136,11 @@ def train_translation(cfg: TranslationConfig, domains: Domains, device: str = "c
             fake = G(x)
             loss_g = cfg.lam_l1 * (fake - y).abs().mean() if cfg.method == "pix2pix" else (fake - y).abs().mean()
             if cfg.method == "pix2pix":
-                loss_g = loss_g + _ls_g(D_y(torch.cat([x, fake], 1)))
+                loss_g = loss_g + least_squares_loss_gen(D_y(torch.cat([x, fake], 1)))
         else:
             x, y = xs[i], ys[j]
             fake_y, fake_x = G(x), F_(y)
-            loss_g = _ls_g(D_y(fake_y)) + _ls_g(D_x(fake_x))
+            loss_g = least_squares_loss_gen(D_y(fake_y)) + least_squares_loss_gen(D_x(fake_x))
             if cfg.method != "gan-only":
                 loss_g = loss_g + cfg.lam_cycle * cycle_loss(G, F_, x, y, fake_y, fake_x)
             if cfg.method == "cyclegan-identity":
@@ -157,9 +151,9 @@ def train_translation(cfg: TranslationConfig, domains: Domains, device: str = "c
         if opt_d is None:
             continue
         if cfg.method == "pix2pix":
-            loss_d = _ls_d(D_y(torch.cat([x, y], 1)), D_y(torch.cat([x, fake.detach()], 1)))
+            loss_d = least_squares_loss_dis(D_y(torch.cat([x, y], 1)), D_y(torch.cat([x, fake.detach()], 1)))
         else:
-            loss_d = _ls_d(D_y(y), D_y(fake_y.detach())) + _ls_d(D_x(x), D_x(fake_x.detach()))
+            loss_d = least_squares_loss_dis(D_y(y), D_y(fake_y.detach())) + least_squares_loss_dis(D_x(x), D_x(fake_x.detach()))
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         opt_d.step()

@@ -1,7 +1,7 @@
 """The ablation of chapter 12: which training tricks help, by how much, with intervals.
 
 Protocol. *Add one*: each trick is added alone to chapter 6's vanilla non-saturating GAN
-(:data:`gantools.mode_collapse.BASE`) and trained on the ring and the grid with 10 seeds and
+(:data:`gantools.ringgrid.BASE`) and trained on the ring and the grid with 10 seeds and
 the same 4,000 generator steps; each run is scored by chapter 6's metrics (modes captured,
 high-quality fraction) on 2,500 samples. *Remove one*: the best recipe of chapter 6 with one
 ingredient taken out, from chapter 6's committed benchmark (same protocol, same seeds).
@@ -18,22 +18,20 @@ adjust for reading many intervals at once (:func:`adjusted`).
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..batched import BatchedGAN, BatchedGANConfig
+from ..benchkit import DATA_DIR, read_reference, train_book_dcgan, write_reference
 from ..distributions import grid, ring
-from ..mode_collapse.bench import BASE, N_SAMPLES, STEPS, score
+from ..ringgrid import BASE, N_SAMPLES, STEPS, score
 from ..stats import Interval, benjamini_hochberg, compare, holm, illustration_prefix
 
-DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data")
-REFERENCE_ROWS = "tricks.json"  # the effect rows (the issue's schema)
-REFERENCE_RUNS = "tricks_runs.json"  # every run's numbers and the timings behind them
+REFERENCE_ROWS = "tricks"  # gantools/data/tricks.json: the effect rows (the issue's schema)
+REFERENCE_RUNS = "tricks_runs"  # ... tricks_runs.json: every run's numbers and the timings behind them
 METRICS_2D = ("modes", "hq")
 SAMPLE_SEED = 12345  # the noise of the 2,500 scored samples (as in chapter 6)
 
@@ -177,21 +175,13 @@ def digits_run(name: str, seed: int, steps: int, out: str) -> dict:
     """Train the digits setting ``name`` (a key of :func:`digits_settings`) for ``steps``
     generator steps with ``seed`` into ``out`` through the book's trainer, and score its EMA
     and raw generators (FD in the digits classifier's features, 1,000 images each)."""
-    import torch
-
-    from ..imagegan import ImageGANTrainer, config_for
-
     settings = digits_settings()
     if name not in settings:
         raise ValueError(f"unknown digits setting {name!r}; choose one of: {', '.join(settings)}")
-    torch.set_num_threads(1)
     trick = settings[name]
-    cfg = config_for(trick.model, "digits", steps=steps, seed=seed, sample_every=steps, log_every=50,
-                     **trick.changes)
-    t = time.process_time()
-    trainer = ImageGANTrainer(cfg, out, progress=False).train()
-    cpu = time.process_time() - t
-    ev = trainer.evaluate(n=DIGITS_EVAL, timed=False)
+    run = train_book_dcgan(out, seed, steps, model=trick.model, **trick.changes)
+    cpu = run.cpu_s
+    ev = run.trainer.evaluate(n=DIGITS_EVAL, timed=False)
     return {"setting": name, "seed": seed, "steps": steps, "fd": ev["fd"], "fd_raw": ev["fd_raw"],
             "classes": ev["classes"], "cpu_s": cpu, "per_step_s": cpu / steps}
 
@@ -237,20 +227,14 @@ def adjusted(rows: list[dict]) -> dict[str, int]:
 
 # -- the committed reference -------------------------------------------------------------------
 def save_reference(rows: list[dict], runs: dict, dest: str = DATA_DIR) -> None:
-    """Write the effect rows (``tricks.json``, a list) and the runs behind them."""
-    with open(os.path.join(dest, REFERENCE_ROWS), "w") as f:
-        json.dump(rows, f, indent=1)
-    with open(os.path.join(dest, REFERENCE_RUNS), "w") as f:
-        json.dump(runs, f, indent=1)
+    """Write the effect rows (``tricks.json``, a list) and the runs behind them, atomically."""
+    write_reference(REFERENCE_RUNS, runs, dest=dest)
+    write_reference(REFERENCE_ROWS, rows, dest=dest)
 
 
 def load_reference(dest: str = DATA_DIR) -> tuple[list[dict], dict]:
     """(effect rows, runs) of the committed full benchmark."""
-    with open(os.path.join(dest, REFERENCE_ROWS)) as f:
-        rows = json.load(f)
-    with open(os.path.join(dest, REFERENCE_RUNS)) as f:
-        runs = json.load(f)
-    return rows, runs
+    return read_reference(REFERENCE_ROWS, dest)[0], read_reference(REFERENCE_RUNS, dest)[0]
 
 
 # -- the table ---------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from scipy.optimize import minimize_scalar
 
 from ..distributions import GaussianMixture
 from ..games import update_matrix
-from ..theory import _panels, integrate
+from ..theory import integrate, panels
 
 
 def check_targets(alpha: float, beta: float) -> None:
@@ -75,7 +75,7 @@ def smoothed_d_loss(D, p_data, p_g, alpha: float, beta: float) -> float:
         ld, l1 = np.log(d), np.log1p(-d)
         return -(p_data.pdf(x) * (alpha * ld + (1 - alpha) * l1) + p_g.pdf(x) * (beta * ld + (1 - beta) * l1))
 
-    return integrate(integrand, _panels(p_data, p_g))
+    return integrate(integrand, panels(p_data, p_g))
 
 
 def pdf_slope(p: GaussianMixture, x) -> np.ndarray:

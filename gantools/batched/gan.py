@@ -1,334 +1,38 @@
-"""Train many toy GANs at once: one batched computation for S independent runs.
-
-A 2D toy GAN is so small that one training step costs far less arithmetic than Python
-overhead (about a millisecond per step, whatever the width). So instead of a Python loop
-over seeds, every parameter here carries a leading *run* axis: a weight is (S, in, out),
-a layer is one ``torch.baddbmm``, and S runs (seeds, or different target mixtures) train
-in the time of about one. The runs never interact: each run's loss is its own mean, and
-the total that autograd differentiates is their sum, so each run gets exactly its own
-gradient; Adam is applied elementwise, i.e. per run.
-
-Every fix for mode collapse in chapter 6 is an option of :class:`BatchedGANConfig`:
-
-- ``g_loss`` / ``d_loss``: any loss of :mod:`gantools.losses` (minimax, non-saturating,
-  Wasserstein, hinge);
-- ``gp_weight``: the WGAN-GP penalty (Gulrajani et al. 2017);
-- ``r1_weight``: the R1 penalty on real data (Mescheder et al. 2018);
-- ``spectral_norm``: every D weight divided by its largest singular value, estimated by
-  one power iteration per step (Miyato et al. 2018);
-- ``pack``: PacGAN's packing, D judges ``pack`` samples at once (Lin et al. 2018);
-- ``minibatch_std``: D sees the batch's feature spread (Karras et al. 2018);
-- ``unroll_steps``: the generator's loss is taken against D after k differentiable
-  optimiser steps (Metz et al. 2017);
-- ``ema``: sample from an exponential moving average of G's weights (Yazici et al. 2019);
-- ``real_label`` / ``fake_label``: label smoothing, D's BCE targets for real and fake
-  samples (Salimans et al. 2016; one-sided: ``real_label`` < 1, ``fake_label`` 0);
-- ``instance_noise``: N(0, sigma^2) added to every input of D, sigma annealed linearly from
-  this value to 0 over ``train()`` (Sonderby et al. 2017);
-- ``feature_matching``: G matches the mean of D's last hidden features on real data
-  instead of fooling D (Salimans et al. 2016);
-- ``minibatch_disc``: D's last layer also sees how close each sample is to the others of
-  its batch, through this many learned kernels (Salimans et al. 2016).
-
-    cfg = BatchedGANConfig(g_loss="non_saturating", pack=4)
-    gan = BatchedGAN(cfg, seeds=range(10))
-    gan.train(ring(), steps=5000)
-    x = gan.sample(2500)          # (10, 2500, 2): 2,500 samples from each run
-"""
+"""S independent toy GANs trained as one batched computation: :class:`BatchedGAN`, the
+per-run target mixtures it samples (:class:`Mixtures`) and a callback that keeps samples
+over training (:class:`Snapshots`). See :mod:`gantools.batched` for the idea and the options."""
 
 from __future__ import annotations
 
 import copy
-import dataclasses
 import functools
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .checks import check_ints
-from .distributions import GaussianMixture
-from .losses import DISCRIMINATOR_LOSSES, GENERATOR_LOSSES, smoothed_bce_loss_dis
-from .toy import Every  # noqa: F401  (Every thins BatchedGAN callbacks too)
-
-Tensor = torch.Tensor
-Params = list[list[Tensor]]  # [[W (S, in, out), b (S, 1, out)], ...] one pair per layer
-
-_ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
-    "relu": F.relu,
-    "leaky_relu": lambda x: F.leaky_relu(x, 0.2),
-    "tanh": torch.tanh,
-    "elu": F.elu,
-}
-
-
-@dataclass(frozen=True)
-class BatchedGANConfig:
-    """One toy-GAN recipe; every run of a :class:`BatchedGAN` trains with it."""
-
-    data_dim: int = 2  # dimension of a data point x
-    noise_dim: int = 2  # dimension of the noise z ~ N(0, noise_std^2 I)
-    noise_std: float = 1.0  # standard deviation of each noise coordinate
-    latent_components: int = 0  # > 0: z from a mixture of this many Gaussians (a disconnected latent)
-    latent_component_std: float = 0.1  # std of each component; its means ~ N(0, I), all times noise_std
-    g_hidden: int = 128  # width of the generator's hidden layers
-    g_layers: int = 3  # hidden layers of the generator
-    d_hidden: int = 128  # width of the discriminator's hidden layers
-    d_layers: int = 3  # hidden layers of the discriminator
-    g_activation: str = "relu"  # G's hidden nonlinearity: relu | leaky_relu | tanh | elu
-    d_activation: str = "relu"  # D's hidden nonlinearity: relu | leaky_relu | tanh | elu
-    g_loss: str = "non_saturating"  # a key of losses.GENERATOR_LOSSES
-    d_loss: str = "bce"  # a key of losses.DISCRIMINATOR_LOSSES
-    lr_g: float = 1e-3  # Adam learning rate of G
-    lr_d: float = 1e-3  # Adam learning rate of D
-    betas: tuple[float, float] = (0.5, 0.999)  # Adam betas
-    lr_final: float = 1.0  # learning rates decay linearly to lr * lr_final over train()
-    batch_size: int = 256  # real and fake samples per step, per run
-    d_steps: int = 1  # D updates per G update
-    gp_weight: float = 0.0  # lambda of the WGAN-GP penalty (10 in the paper); 0 = off
-    r1_weight: float = 0.0  # gamma of the R1 penalty gamma/2 E||grad D(x)||^2; 0 = off
-    spectral_norm: bool = False  # divide every D weight by its spectral norm
-    pack: int = 1  # PacGAN: D scores `pack` samples concatenated (1 = no packing)
-    minibatch_std: bool = False  # append the batch's mean feature std before D's last layer
-    unroll_steps: int = 0  # Unrolled GAN: G's loss against D after k extra D steps
-    ema: float = 0.0  # decay of an exponential moving average of G (0 = off; e.g. 0.999)
-    g_batchnorm: bool = False  # batch norm before each hidden nonlinearity of G (running stats when sampling)
-    bn_momentum: float = 0.05  # weight of the newest batch in batch norm's running statistics
-    d_maxout: int = 1  # > 1: D's hidden units are maxout units over this many linear pieces
-    init_std: float = 0.0  # > 0: weights ~ N(0, init_std^2) and biases 0; 0: nn.Linear's default
-    simultaneous: bool = False  # both players step from the same state (else D first, then G)
-    d_fourier: int = 0  # > 0: D's input is [x, sin 2 pi B x, cos 2 pi B x] with this many random frequencies
-    d_fourier_max: float = 32.0  # their magnitudes are log-uniform in [1/4, d_fourier_max] cycles per unit
-    real_label: float = 1.0  # D's BCE target for real samples (one-sided label smoothing: e.g. 0.9)
-    fake_label: float = 0.0  # D's BCE target for generated samples (> 0: two-sided smoothing)
-    instance_noise: float = 0.0  # std of the noise added to D's inputs at step 0, annealed to 0
-    feature_matching: bool = False  # G's loss: ||mean f(x) - mean f(G(z))||^2 on D's last hidden layer
-    minibatch_disc: int = 0  # > 0: kernels of minibatch discrimination before D's last layer
-    minibatch_disc_dim: int = 3  # the dimension of each kernel's projection
-
-    def __post_init__(self):
-        names = ("data_dim", "noise_dim", "g_hidden", "d_hidden", "batch_size", "d_steps", "pack", "d_maxout")
-        if self.d_fourier and not self.d_fourier_max > 0.25:
-            raise ValueError(f"d_fourier_max must be above 1/4, got {self.d_fourier_max!r}")
-        check_ints(**{k: getattr(self, k) for k in names}, minimum=1)
-        check_ints(**{k: getattr(self, k) for k in ("g_layers", "d_layers", "unroll_steps", "latent_components")},
-                   minimum=0)
-        for name in ("lr_g", "lr_d", "noise_std"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
-        for name in ("gp_weight", "r1_weight", "init_std"):
-            if not getattr(self, name) >= 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
-        if not 0 < self.lr_final <= 1:
-            raise ValueError(f"lr_final must be in (0, 1], got {self.lr_final!r}")
-        if not 0 <= self.ema < 1:
-            raise ValueError(f"ema must be in [0, 1), got {self.ema!r}")
-        if not self.latent_component_std > 0:
-            raise ValueError(f"latent_component_std must be positive, got {self.latent_component_std!r}")
-        if not 0 < self.bn_momentum <= 1:
-            raise ValueError(f"bn_momentum must be in (0, 1], got {self.bn_momentum!r}")
-        if self.g_batchnorm and self.ema:
-            raise ValueError("ema is not supported with g_batchnorm (the running statistics are not averaged)")
-        if self.simultaneous and (self.unroll_steps or self.d_steps != 1):
-            raise ValueError("simultaneous updates take one D step per G step and no unrolling")
-        for name in ("g_activation", "d_activation"):
-            if getattr(self, name) not in _ACTIVATIONS:
-                raise ValueError(f"unknown {name} {getattr(self, name)!r}; choose one of {sorted(_ACTIVATIONS)}")
-        if self.g_loss not in GENERATOR_LOSSES:
-            raise ValueError(f"unknown generator loss {self.g_loss!r}; choose one of {sorted(GENERATOR_LOSSES)}")
-        if self.d_loss not in DISCRIMINATOR_LOSSES:
-            raise ValueError(f"unknown discriminator loss {self.d_loss!r}; choose one of {sorted(DISCRIMINATOR_LOSSES)}")
-        if self.batch_size % self.pack:
-            raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of pack ({self.pack})")
-        self._check_tricks()
-
-    def _check_tricks(self) -> None:
-        """The training tricks of chapter 12: label targets, instance noise, feature matching,
-        minibatch discrimination."""
-        if not (isinstance(self.real_label, (int, float)) and 0 < self.real_label <= 1):
-            raise ValueError(f"real_label (the smoothing target for real samples) must be in (0, 1], "
-                             f"got {self.real_label!r}")
-        if not (isinstance(self.fake_label, (int, float)) and 0 <= self.fake_label < self.real_label):
-            raise ValueError(f"fake_label (the smoothing target for fake samples) must be in [0, real_label), "
-                             f"got {self.fake_label!r} with real_label {self.real_label!r}")
-        if (self.real_label, self.fake_label) != (1, 0) and self.d_loss != "bce":
-            raise ValueError(f"label smoothing changes the BCE targets; d_loss is {self.d_loss!r}")
-        if not (isinstance(self.instance_noise, (int, float)) and self.instance_noise >= 0
-                and math.isfinite(self.instance_noise)):
-            raise ValueError(f"instance_noise must be a finite std >= 0, got {self.instance_noise!r}")
-        check_ints(minibatch_disc=self.minibatch_disc, minimum=0)
-        check_ints(minibatch_disc_dim=self.minibatch_disc_dim, minimum=1)
-        if self.feature_matching and (self.unroll_steps or self.simultaneous):
-            raise ValueError("feature_matching is not combined with unrolling or simultaneous updates here")
-        if self.minibatch_disc and self.unroll_steps:
-            raise ValueError("minibatch_disc is not combined with unrolling here")
-
-    def replace(self, **changes: Any) -> BatchedGANConfig:
-        """A copy with some fields changed (``dataclasses.replace``)."""
-        return dataclasses.replace(self, **changes)
+from ..checks import check_ints
+from ..distributions import GaussianMixture
+from ..losses import DISCRIMINATOR_LOSSES, GENERATOR_LOSSES, smoothed_bce_loss_dis
+from . import rejection
+from .config import BatchedGANConfig
+from .primitives import (
+    ACTIVATIONS,
+    Adam,
+    BatchNorm,
+    Params,
+    Tensor,
+    fourier_features,
+    fourier_frequencies,
+    init_mlp,
+    mlp_forward,
+)
 
 
-# -- batched building blocks -----------------------------------------------------------
-def init_mlp(sizes: Sequence[int], seeds: Sequence[int], salt: int, pieces: int = 1,
-             init_std: float = 0.0) -> Params:
-    """Stacked MLP parameters, one run per seed, initialised like ``nn.Linear``
-    (W, b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))), or W ~ N(0, init_std^2) and b = 0 when
-    ``init_std`` > 0, from a generator seeded by (seed, salt), so a run's initial weights
-    depend only on its own seed. Hidden layers have ``pieces`` outputs per unit (maxout)."""
-    params: Params = []
-    per_run = []
-    last = len(sizes) - 2
-    for s in seeds:
-        g = torch.Generator().manual_seed(int(s) * 1_000_003 + salt)
-        layers = []
-        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-            fan_out *= pieces if i < last else 1
-            if init_std:
-                layers.append([torch.randn(fan_in, fan_out, generator=g) * init_std, torch.zeros(1, fan_out)])
-                continue
-            bound = 1.0 / math.sqrt(fan_in)
-            layers.append([(torch.rand(fan_in, fan_out, generator=g) * 2 - 1) * bound,
-                           (torch.rand(1, fan_out, generator=g) * 2 - 1) * bound])
-        per_run.append(layers)
-    for i in range(len(sizes) - 1):
-        params.append([torch.stack([run[i][j] for run in per_run]).requires_grad_(True) for j in (0, 1)])
-    return params
-
-
-def fourier_frequencies(runs: int, fan: int, n: int, max_cycles: float, gen: torch.Generator) -> Tensor:
-    """Random Fourier frequencies (Tancik et al. 2020) for inputs of ``fan`` numbers: (runs, fan,
-    n), uniform directions, magnitudes log-uniform in [1/4, ``max_cycles``] cycles per unit.
-    Features of x are then sin and cos of 2 pi x B (:func:`fourier_features`)."""
-    direction = F.normalize(torch.randn(runs, fan, n, generator=gen), dim=1)
-    log_r = torch.rand(runs, 1, n, generator=gen)
-    return direction * (0.25 * (4 * max_cycles) ** log_r)
-
-
-def fourier_features(x: Tensor, freqs: Tensor) -> Tensor:
-    """[x, sin 2 pi x B, cos 2 pi x B] for x (S, n, fan) and frequencies B (S, fan, F)."""
-    phase = 2 * math.pi * torch.bmm(x, freqs)
-    return torch.cat([x, torch.sin(phase), torch.cos(phase)], dim=2)
-
-
-def minibatch_features(h: Tensor, T: Tensor, b: Tensor) -> Tensor:
-    """Minibatch discrimination (Salimans et al. 2016): h (S, n, A) is projected by T
-    (S, A, B*C) to B rows of C numbers per sample, M_i; kernel k's output for sample i is
-    sum_{j != i} exp(-||M_ik - M_jk||_1), plus a bias b (S, 1, B). Returns (S, n, B)."""
-    s, n, _ = h.shape
-    kernels = b.shape[2]
-    m = torch.bmm(h, T).view(s, n, kernels, -1).transpose(1, 2).reshape(s * kernels, n, -1)  # (S*B, n, C)
-    dist = torch.cdist(m, m, p=1)  # (S*B, n, n): the L1 distances between the batch's rows
-    o = torch.exp(-dist).sum(2).view(s, kernels, n).transpose(1, 2)  # (S, n, B)
-    return o - 1.0 + b  # the -1 removes each sample's kernel with itself
-
-
-def mlp_forward(params: Params, x: Tensor, act: Callable[[Tensor], Tensor],
-                scales: Sequence[Tensor] | None = None, minibatch_std: bool = False,
-                norm: Callable[[int, Tensor], Tensor] | None = None, pieces: int = 1,
-                mbd: Sequence[Tensor] | None = None, features: bool = False) -> Tensor:
-    """x (S, n, in) -> (S, n, out) through the stacked layers. ``scales[i]`` (S,) divides
-    layer i's weight (spectral normalisation); ``minibatch_std`` appends, before the last
-    layer, each run's mean over features of the across-batch std (Karras et al. 2018);
-    ``mbd`` = (T, b) appends minibatch discrimination's kernels (:func:`minibatch_features`);
-    ``norm(i, a)`` normalises hidden layer i's pre-activations (batch norm); ``pieces`` > 1
-    makes the hidden units maxout units (Goodfellow et al. 2013) instead of ``act``.
-    ``features`` returns the last hidden layer's output (S, n, hidden) instead."""
-    last = len(params) - 1
-    for i, (W, b) in enumerate(params):
-        if scales is not None:
-            W = W / scales[i][:, None, None]
-        if i == last and features:
-            return x
-        if i == last and (minibatch_std or mbd is not None):
-            extra = []
-            if minibatch_std:
-                spread = x.std(dim=1, unbiased=False).mean(dim=1)  # (S,)
-                extra.append(spread[:, None, None].expand(-1, x.shape[1], 1))
-            if mbd is not None:
-                extra.append(minibatch_features(x, *mbd))
-            x = torch.cat([x, *extra], dim=2)
-        x = torch.baddbmm(b, x, W)  # (S, n, out)
-        if i < last:
-            if norm is not None:
-                x = norm(i, x)
-            if pieces > 1:
-                s, n, _ = x.shape
-                x = x.view(s, n, -1, pieces).amax(dim=3)  # (S, n, out / pieces)
-            else:
-                x = act(x)
-    return x
-
-
-class BatchNorm:
-    """Per-run batch norm of G's hidden layers (Ioffe & Szegedy 2015): a learned scale and
-    shift per unit; batch statistics in training, running averages when sampling."""
-
-    def __init__(self, runs: int, width: int, layers: int, momentum: float, eps: float = 1e-5):
-        self.params: Params = [[torch.ones(runs, 1, width, requires_grad=True),
-                                torch.zeros(runs, 1, width, requires_grad=True)] for _ in range(layers)]
-        self.mean = [torch.zeros(runs, 1, width) for _ in range(layers)]
-        self.var = [torch.ones(runs, 1, width) for _ in range(layers)]
-        self.momentum, self.eps = momentum, eps
-        self.batch_stats = False  # True inside training steps
-        self.update = False  # True in the one G forward per step that updates the running stats
-
-    def __call__(self, i: int, a: Tensor) -> Tensor:
-        if not self.batch_stats:
-            scale, shift = self.eval_affine(i)
-            return a * scale + shift
-        mu, var = a.mean(1, keepdim=True), a.var(1, keepdim=True, unbiased=False)  # (S, 1, H)
-        if self.update:
-            with torch.no_grad():
-                self.mean[i].lerp_(mu.detach(), self.momentum)
-                self.var[i].lerp_(var.detach(), self.momentum)
-        g, b = self.params[i]
-        return (a - mu) * (g / torch.sqrt(var + self.eps)) + b
-
-    def eval_affine(self, i: int) -> tuple[Tensor, Tensor]:
-        """Sampling-mode batch norm of layer i as a * scale + shift, each (S, 1, H)."""
-        g, b = self.params[i]
-        scale = g / torch.sqrt(self.var[i] + self.eps)
-        return scale, b - self.mean[i] * scale
-
-
-class Adam:
-    """Adam (Kingma & Ba 2015) on stacked parameters; elementwise, hence per run.
-
-    :meth:`lookahead` returns the parameters after one step as a differentiable function
-    of the gradients (for unrolling) without changing any state."""
-
-    def __init__(self, params: Params, lr: float, betas: tuple[float, float], eps: float = 1e-8):
-        self.params = [p for layer in params for p in layer]
-        self.lr, self.betas, self.eps = lr, betas, eps
-        self.m = [torch.zeros_like(p) for p in self.params]
-        self.v = [torch.zeros_like(p) for p in self.params]
-        self.t = 0
-
-    def step(self, grads: Sequence[Tensor], lr_scale: float = 1.0) -> None:
-        """One Adam step in place: the :meth:`lookahead` step, committed."""
-        with torch.no_grad():
-            new, (self.m, self.v, self.t) = self.lookahead(self.params, grads, lr_scale=lr_scale)
-            for p, q in zip(self.params, new, strict=True):
-                p.copy_(q)
-
-    def lookahead(self, params: Sequence[Tensor], grads: Sequence[Tensor], state=None, lr_scale: float = 1.0):
-        """(new params, state) after one step from ``state`` = (m, v, t) (default: the
-        optimiser's own), differentiable w.r.t. params and grads."""
-        m0, v0, t = state if state is not None else (self.m, self.v, self.t)
-        b1, b2 = self.betas
-        t += 1
-        m = [b1 * mi + (1 - b1) * g for mi, g in zip(m0, grads, strict=True)]
-        v = [b2 * vi + (1 - b2) * g * g for vi, g in zip(v0, grads, strict=True)]
-        c1, c2, lr = 1 - b1**t, 1 - b2**t, self.lr * lr_scale
-        new = [p - lr * (mi / c1) / ((vi / c2 + 1e-30).sqrt() + self.eps) for p, mi, vi in zip(params, m, v, strict=True)]
-        return new, (m, v, t)
-
-
-class _Mixtures:
+class Mixtures:
     """Per-run Gaussian mixtures as padded tensors, sampled in one call."""
 
     def __init__(self, data: GaussianMixture | Sequence[GaussianMixture], runs: int, dim: int):
@@ -366,7 +70,7 @@ class BatchedGAN:
             are drawn on the CPU and moved, so a seed means the same noise on any device.
     """
 
-    def __init__(self, cfg: BatchedGANConfig = BatchedGANConfig(), seeds: Iterable[int] = (0,),
+    def __init__(self, cfg: BatchedGANConfig = BatchedGANConfig(), seeds: Iterable[int] = (0,),  # noqa: B008 (frozen)
                  device: str | torch.device = "cpu"):
         self.cfg = cfg
         self.device = torch.device(device)
@@ -374,7 +78,7 @@ class BatchedGAN:
         if not self.seeds:
             raise ValueError("seeds must name at least one run")
         c = cfg
-        self.g_act, self.d_act = _ACTIVATIONS[c.g_activation], _ACTIVATIONS[c.d_activation]
+        self.g_act, self.d_act = ACTIVATIONS[c.g_activation], ACTIVATIONS[c.d_activation]
         self.G = init_mlp([c.noise_dim] + [c.g_hidden] * c.g_layers + [c.data_dim], self.seeds, salt=1,
                           init_std=c.init_std)
         d_sizes = [c.data_dim * c.pack * (1 + 2 * c.d_fourier)] + [c.d_hidden] * c.d_layers + [1]
@@ -415,7 +119,7 @@ class BatchedGAN:
             self.loss_D = functools.partial(smoothed_bce_loss_dis, real_label=c.real_label, fake_label=c.fake_label)
         self.step = 0
         self._total: int | None = None  # the step at which the learning rates reach lr_final
-        self._mixtures: _Mixtures | None = None
+        self._mixtures: Mixtures | None = None
 
     @property
     def runs(self) -> int:
@@ -639,7 +343,7 @@ class BatchedGAN:
             callbacks: ``cb(gan)`` after every step (use :class:`Every` to thin them).
         """
         check_ints(steps=steps, minimum=0)
-        self._mixtures = _Mixtures(data, self.runs, self.cfg.data_dim)
+        self._mixtures = Mixtures(data, self.runs, self.cfg.data_dim)
         callbacks = list(callbacks)
         self._total = self.step + steps
         if self.bn is not None:
@@ -682,7 +386,7 @@ class BatchedGAN:
         """
         check_ints(steps=steps, minimum=1)
         if data is not None:
-            self._mixtures = _Mixtures(data, self.runs, self.cfg.data_dim)
+            self._mixtures = Mixtures(data, self.runs, self.cfg.data_dim)
         if self._mixtures is None:
             raise ValueError("density_ratio needs the data: train first or pass data=")
         plain = self.cfg.replace(pack=1, minibatch_std=False, spectral_norm=False, r1_weight=0.0,
@@ -702,46 +406,11 @@ class BatchedGAN:
             ratio.step += 1
         return ratio
 
-    @torch.no_grad()
     def rejection_sample(self, ratio: BatchedGAN, n: int = 2500, seed: int = 0, chunk: int = 20_000,
                          max_candidates: int = 10_000_000, quantile: float = 1.0) -> np.ndarray:
-        """Discriminator rejection sampling (Azadi et al. 2019): draw x ~ p_g and keep it
-        with probability min(1, exp(r(x) - M)), where r is ``ratio``'s estimate of
-        log p_data(x) / p_g(x) and M its ``quantile`` over the first chunk of candidates
-        (1.0: the maximum, exact; below 1, a few spikes of r no longer make the acceptance
-        rate tiny, at the price of accepting the top candidates slightly too rarely). If r
-        were exact, the kept samples would follow p_data wherever p_g > 0 (rejection
-        removes mass, it cannot add a mode that G never visits). Returns (S, n, data_dim)."""
-        if not 0 < quantile <= 1:
-            raise ValueError(f"quantile must be in (0, 1], got {quantile!r}")
-        gen = torch.Generator().manual_seed(seed)
-        kept = [[] for _ in range(self.runs)]
-        counts = np.zeros(self.runs, dtype=int)
-        M = None
-        drawn = 0
-        active = list(range(self.runs))
-        me, judge = self, ratio
-        while active:
-            if drawn >= max_candidates:
-                raise RuntimeError(f"rejection sampling kept only {counts.min()} of {n} samples "
-                                   f"from {max_candidates} candidates")
-            x = me.generate(me.noise(chunk, gen), me.G_ema or me.G)
-            r = judge.critic(x)[..., 0]  # (active runs, chunk)
-            if M is None:
-                M = torch.quantile(r, quantile, dim=1, keepdim=True) if quantile < 1 else r.max(1, keepdim=True).values
-            keep = torch.rand(r.shape, generator=gen).to(self.device) < torch.exp(r - M)
-            for j, i in enumerate(active):
-                xi = x[j][keep[j]]
-                kept[i].append(xi)
-                counts[i] += len(xi)
-            drawn += chunk
-            done = [j for j, i in enumerate(active) if counts[i] >= n]
-            if done:  # carry on with the runs that still need samples only
-                left = [j for j in range(len(active)) if j not in done]
-                active = [active[j] for j in left]
-                me, M = me.subset(left), M[left]
-                judge = judge.subset(left) if hasattr(judge, "subset") else judge  # a per-point stand-in
-        return np.stack([torch.cat(k)[:n].double().cpu().numpy() for k in kept])
+        """Discriminator rejection sampling (Azadi et al. 2019) against ``ratio``'s estimate of
+        log p_data(x) / p_g(x): (S, n, data_dim), see :func:`gantools.batched.rejection.rejection_sample`."""
+        return rejection.rejection_sample(self, ratio, n, seed, chunk, max_candidates, quantile)
 
     @torch.no_grad()
     def d_logit(self, x: np.ndarray) -> np.ndarray:
