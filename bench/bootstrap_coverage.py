@@ -14,12 +14,12 @@ CycleGAN seeds do).
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 
 import numpy as np
 
+from gantools.checks import OneLineParser
 from gantools.stats import paired_difference, welch_difference
 
 
@@ -56,7 +56,7 @@ def coverage(shape: str, n: int, reps: int, boot: int, seed: int = 0) -> tuple[f
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="bench/bootstrap_coverage.py", description=__doc__.split("\n\n")[0])
+    p = OneLineParser(prog="bench/bootstrap_coverage.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--reps", type=int, default=2000, help="draws per case (default 2000)")
     p.add_argument("--boot", type=int, default=2000, help="bootstrap resamples (default 2000)")
     args = p.parse_args(argv)

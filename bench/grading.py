@@ -74,8 +74,8 @@ def grading_sentence(data: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = benchkit.parser("bench/grading.py", __doc__, out="folder for the submissions and grades.csv", quick=False,
                         reference="write gantools/data/grading.json (full runs only)", partial=None)
-    p.add_argument("--chapter", type=int, default=5)
-    p.add_argument("--n", type=int, default=100)
+    p.add_argument("--chapter", type=benchkit.positive_int, default=5)
+    p.add_argument("--n", type=benchkit.positive_int, default=100)
     args = p.parse_args(argv)
     if args.reference and args.n < 100:
         p.error("--reference records a class of at least 100")

@@ -22,7 +22,6 @@ neighbours hit all of them; the median of the repeats is reported.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import time
@@ -30,6 +29,7 @@ import time
 import torch
 from torch import nn
 
+from gantools.checks import OneLineParser
 from gantools.dcgan import Discriminator, Generator
 from gantools.imagegan import ImageGANTrainer, compile_problem, config_for, replace, resolve_precision
 
@@ -97,7 +97,7 @@ def our_loop(cfg, images: torch.Tensor, device: torch.device, steps: int, warmup
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = OneLineParser(description=__doc__.splitlines()[0])
     p.add_argument("--device", choices=("cpu", "cuda"), default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--steps", type=int, default=None, help="timed steps (default: 200 on GPU, 30 on CPU)")
     p.add_argument("--warmup", type=int, default=None, help="untimed steps first (default: 30 GPU / 5 CPU)")

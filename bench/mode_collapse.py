@@ -68,10 +68,6 @@ def _work(args):
     return run_group(cfg, steps, rows, seeds, out, quick)
 
 
-def fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
-
 
 def main(argv: list[str] | None = None) -> int:
     p = benchkit.parser("bench/mode_collapse.py", __doc__, out="folder for the samples, the mixtures and results.json",
@@ -86,16 +82,16 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     n_seeds = 2 if args.quick else args.seeds
     if n_seeds < 1:
-        return fail(f"--seeds must be at least 1, got {args.seeds}")
+        p.error(f"--seeds must be at least 1, got {args.seeds}")
     if args.jobs < 1:
-        return fail(f"--jobs must be at least 1, got {args.jobs}")
+        p.error(f"--jobs must be at least 1, got {args.jobs}")
     if args.pacgan_steps < 0:
-        return fail(f"--pacgan-steps must be >= 0, got {args.pacgan_steps}")
+        p.error(f"--pacgan-steps must be >= 0, got {args.pacgan_steps}")
     if args.pacgan_steps:
         return pacgan(args, n_seeds)
     unknown = [m for m in args.only or [] if m not in METHODS]
     if unknown or args.only == []:
-        return fail(f"no method called {unknown or args.only}; choose from {list(METHODS)}")
+        p.error(f"no method called {unknown or args.only}; choose from {list(METHODS)}")
     methods = {k: v for k, v in METHODS.items() if args.only is None or k in args.only}
     for which, mix in (("ring", ring()), ("grid", grid())):
         os.makedirs(os.path.join(args.out, which), exist_ok=True)

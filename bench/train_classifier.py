@@ -15,13 +15,13 @@ its held-out accuracy honestly, one CPU thread (a reproducible timing).
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 
 import numpy as np
 import torch
 
+from gantools.checks import OneLineParser
 from gantools.classifier import (
     accuracy,
     committed_weights,
@@ -37,7 +37,7 @@ STEPS = {"digits": (2000, 64), "fashion-mnist": (10000, 128)}  # (steps, batch) 
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = OneLineParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dataset", default="digits", choices=sorted(STEPS), help="which classifier")
     ap.add_argument("--out", default=None, help="where to write the checkpoint (default: the committed one)")
     ap.add_argument("--steps", type=int, default=None, help="Adam steps (default: those of the committed weights)")

@@ -1,5 +1,5 @@
-"""The shared floor of the benchmarks: what every ``bench/*.py`` and every chapter's protocol
-module (``gantools/<chapter>/bench.py``) used to hand-roll.
+"""Scaffolding shared by every ``bench/*.py`` and every chapter's protocol module
+(``gantools/<chapter>/bench.py``): command line, workers, machine facts and reference files.
 
 - :data:`DATA_DIR`: the one folder of the committed references (``gantools/data``).
 - :func:`parser`: the command line the bench scripts share (``--out``, ``--quick``,
@@ -14,8 +14,10 @@ module (``gantools/<chapter>/bench.py``) used to hand-roll.
   through chapter 8's :class:`~gantools.imagegan.ImageGANTrainer`, as the digits rows of
   chapters 11, 12 and 14 train it.
 
-It imports no chapter code (only the shared floor: :mod:`gantools.checkpoint`, and
-:mod:`gantools.imagegan` when a DCGAN trains), so every chapter's protocol can import it.
+It is part of the shared floor and imports only the floor (:mod:`gantools.checkpoint`,
+:mod:`gantools.checks`, and the image trainer :mod:`gantools.imagegan` when a DCGAN trains), so
+every chapter's protocol can import it. ``write_reference`` replaces each of its two files
+atomically (the arrays first, then the results); the pair is not one transaction.
 """
 
 from __future__ import annotations

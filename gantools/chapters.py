@@ -30,6 +30,9 @@ class Chapter:
     minutes: int  # its CPU-mode budget in minutes (DESIGN.md: theory <= 1, training <= 3); not measured
     exercises: str  # its checks: the module gantools.exercises.<exercises>
     code: tuple[str, ...]  # the gantools modules or subpackages that hold its code
+    # GPU chapters: what a 30-step run of the full branch on a CPU must leave (tests/test_full_branch.py):
+    # "run:NAME", the run directory it trains under $GANTOOLS_DATA/runs, or lines it prints
+    full_branch: tuple[str, ...] = ()
 
     @property
     def notebook(self) -> str:
@@ -76,25 +79,28 @@ CHAPTERS: tuple[Chapter, ...] = (
             "an image GAN's architecture, training run and exact checkpoints.",
             "build and train a DCGAN on a GPU (or a short CPU run), know why each architecture guideline is there, "
             "spot checkerboard artifacts, and checkpoint and resume a run exactly",
-            "GPU", 3, "dcgan", ("dcgan", "imagegan", "imagedata", "checkpoint", "runs")),
+            "GPU", 3, "dcgan", ("dcgan", "imagegan", "imagedata", "checkpoint", "runs"),
+            full_branch=("run:my-dcgan-fashion-mnist",)),
     Chapter(9, "wgan_gp", "WGAN-GP on a GPU", IMAGES,
             "the WGAN-GP recipe on images, and what its critic's estimate tells you.",
             "train WGAN-GP on images, monitor its gradient penalty and Wasserstein estimate, and compare it with "
-            "DCGAN at equal CPU time", "GPU", 3, "wgan_gp", ("imagegan", "dcgan", "losses", "runs")),
+            "DCGAN at equal CPU time", "GPU", 3, "wgan_gp", ("imagegan", "dcgan", "losses", "runs"),
+            full_branch=("run:wgan-gp-fashion-mnist-ch9",)),
     Chapter(10, "evaluating_gans", "Evaluating GANs", IMAGES,
             "Fréchet distance, KID, Inception Score, precision and recall, mode counting and memorisation, "
             "with their biases.",
             "compute Fréchet distance, KID with its standard error, Inception Score, precision/recall and class "
             "coverage correctly, know their biases (small-sample FD) and blind spots, and test whether a generator "
             "copies its training set", "CPU", 3, "evaluation",
-            ("evaluation", "metrics", "kid", "memorisation", "classifier")),
+            ("evaluation", "metrics", "classifier")),
     Chapter(11, "conditional_gans", "Conditional GANs", COND,
             "the label given to both players, the projection discriminator and AC-GAN, and a classifier's verdict "
             "on the Fashion-MNIST class you asked for.",
             "derive the conditional $D^*(x \\mid y)$ and the projection discriminator, train a conditional DCGAN "
             "that makes the Fashion-MNIST class you ask for (a sandal, a coat), judge it with an independent "
             "classifier, and catch a generator that ignores its label",
-            "GPU", 3, "conditional", ("conditional", "imagegan", "classifier")),
+            "GPU", 3, "conditional", ("conditional", "imagegan", "classifier"),
+            full_branch=("run:my-cdcgan-fashion-mnist",)),
     Chapter(12, "training_tricks", "Training tricks, measured", TRICKS,
             "what label smoothing, instance noise and weight averaging do to the game, and an ablation of ten "
             "tricks with intervals.",
@@ -106,13 +112,15 @@ CHAPTERS: tuple[Chapter, ...] = (
             "not pin down.",
             "train pix2pix and CycleGAN on domains whose true translation is known, score every map by class kept, "
             "pixel error and cycle error, and show why neither the adversarial nor the cycle loss pins down the "
-            "right map", "GPU", 3, "translation", ("translation", "classifier")),
+            "right map", "GPU", 3, "translation", ("translation", "classifier"),
+            full_branch=("cyclegan  30 steps: class kept", "full runs (30 steps)")),
     Chapter(14, "generative_families", "GANs among generative models", FAMILIES,
             "the ELBO, a VAE and a diffusion model on the book's benchmarks, the cost of sampling in network "
             "evaluations, and the comparison table rebuilt from measurements.",
             "derive the ELBO and check it on exact toys, train a VAE and a diffusion model under chapter 6's "
             "protocol, measure the quality-versus-NFE curve of DDIM, and rebuild the usual GAN/VAE/diffusion "
-            "comparison table from measurements", "GPU", 3, "families", ("families", "ringgrid", "stats")),
+            "comparison table from measurements", "GPU", 3, "families", ("families", "ringgrid", "stats"),
+            full_branch=("full runs (30 steps)", "fashion-mnist vae-noise 30 steps: FD", "fashion-mnist diffusion-nfe100 30 steps: FD")),
 )
 
 # The existing files a new chapter edits by hand; everything else is generated or checked.

@@ -22,17 +22,21 @@ import torch
 FORMAT = "gantools-checkpoint/1"
 
 
-def _publish(tmp: str, path: str) -> None:
-    """Give ``tmp`` the usual permissions (mkstemp makes it 0600) and move it over ``path``."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
+def _publish(tmp: str, path: str, mode: int | None = None) -> None:
+    """Give ``tmp`` the usual permissions (mkstemp makes it 0600), or ``mode``, and move it over
+    ``path`` (a symlink at ``path`` is replaced, never followed)."""
+    if mode is None:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    os.chmod(tmp, mode)
     os.replace(tmp, path)
 
 
-def atomic_write(path: str, write, binary: bool = True, suffix: str = "") -> None:
+def atomic_write(path: str, write, binary: bool = True, suffix: str = "", mode: int | None = None) -> None:
     """Call ``write(f)`` on a temporary file beside ``path``, flush it to disk, then move it over
-    ``path``: a crash or an error mid-write leaves the previous file (and no temporary) behind."""
+    ``path``: a crash or an error mid-write leaves the previous file (and no temporary) behind.
+    ``mode``: the file's permissions (default: 0666 less the umask)."""
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
@@ -41,7 +45,7 @@ def atomic_write(path: str, write, binary: bool = True, suffix: str = "") -> Non
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        _publish(tmp, path)
+        _publish(tmp, path, mode)
     except BaseException:
         if os.path.exists(tmp):
             os.remove(tmp)

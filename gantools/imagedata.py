@@ -1,4 +1,4 @@
-"""Image datasets for chapters 8–10, selected by one name.
+"""Image datasets for the image chapters (8 and after), selected by one name.
 
 - ``fashion-mnist``: 70,000 grey 28×28 images of clothing (60,000 train, 10,000 test), read
   from the four original IDX files on disk, downloaded once only when absent

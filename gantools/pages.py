@@ -37,6 +37,16 @@ def how_to_use_gpu() -> str:
             "short faithful version and show the committed reference run or benchmark.")
 
 
+def course_parts() -> str:
+    """The parts in reading order, with their chapters: "Foundations (chapters 1 to 3); ..."."""
+    parts: dict[str, list[int]] = {}
+    for c in CHAPTERS:
+        parts.setdefault(c.part, []).append(c.number)
+    spans = [f"{part} (chapter {ns[0]})" if len(ns) == 1 else f"{part} (chapters {ns[0]} to {ns[-1]})"
+             for part, ns in parts.items()]
+    return "The parts, in order: " + "; ".join(spans) + "."
+
+
 def full_run_steps(chapter: Chapter) -> int | None:
     """The steps of the chapter's full (GPU) run, read from its ``full_run_steps(N)`` call."""
     m = re.search(r"full_run_steps\((\d+)\)", (ROOT / "book" / chapter.notebook).read_text(encoding="utf-8"))
@@ -103,6 +113,8 @@ BLOCKS = (
     ("book/intro.md", "chapter-table", intro_table),
     ("book/how_to_use.md", "chapter-list", how_to_use_list),
     ("book/how_to_use.md", "gpu-chapters", how_to_use_gpu),
+    ("book/how_to_use.md", "course-parts", course_parts),
+    ("book/for_instructors.md", "gpu-chapters", how_to_use_gpu),
     ("book/for_instructors.md", "week-plan", instructors_weeks),
     ("README.md", "chapter-list", readme_chapters),
     ("README.md", "module-list", readme_modules),

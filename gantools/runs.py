@@ -1,4 +1,4 @@
-"""Read a training run written by ``python -m gantools train`` (chapters 8–10).
+"""Read a training run written by ``python -m gantools train`` (the image chapters).
 
 :func:`load_run` turns a run directory into a :class:`Run`: its config, the metrics and
 evaluation logs as arrays, the sample grids over training and ``run.json`` (hardware,

@@ -27,6 +27,7 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
+from .checks import check_ints
 from .configs import Config
 from .losses import gradient_penalty, wasserstein_loss_dis
 
@@ -85,6 +86,15 @@ class CriticConfig(Config):
     lam: float = 10.0  # gradient penalty weight lambda (Gulrajani et al.: 10)
     n_eval: int = 20_000  # fresh samples of each distribution for the final estimate
     seed: int = 0  # seeds the weights, the sample streams and the GP interpolates
+
+    def __post_init__(self):
+        check_ints(1, hidden=self.hidden, layers=self.layers, batch_size=self.batch_size, n_eval=self.n_eval)
+        check_ints(0, seed=self.seed)
+        for name in ("lr", "clip"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if not self.lam >= 0:
+            raise ValueError(f"lam must be >= 0, got {self.lam!r}")
 
 
 def _to_tensor(x: np.ndarray) -> torch.Tensor:

@@ -1,5 +1,5 @@
-"""gantools.conditional.theory (the 1D theory of chapter 11), conditional_toy (toy cGANs in three
-modes), conditional_images (judging a conditional image generator) and conditional_bench."""
+"""gantools.conditional (chapter 11): theory (the 1D theory), toy (toy cGANs in three modes),
+scores (judging a conditional image generator) and bench."""
 
 import math
 

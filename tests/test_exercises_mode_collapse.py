@@ -475,3 +475,17 @@ def test_a_lookup_by_input_fails_on_fresh_cases():
     assert check_three_sigma_ceiling(lambda n, d: table[(n, d)], quiet=True)
     status, message = evaluate(check_three_sigma_ceiling.spec, lambda n, d: table[(n, d)], np.random.default_rng(0))
     assert status == "fail" and "KeyError" in message, message
+
+
+def test_a_copy_of_a_reference_s_code_is_caught_by_name():
+    """The grader's copy tripwire: a new function built from a closed-form reference's __code__
+    (no forbidden routine inside it to trip over) is named in the message, and fails."""
+    import math
+    import types
+
+    from gantools.exercises import mode_collapse as module
+
+    copy = types.FunctionType(module._histogram_kl_reference.__code__, {"math": math})
+    assert copy(1, 8) == module._histogram_kl_reference(1, 8)  # the copy computes the right answer
+    r = check_histogram_kl(copy, quiet=True)
+    assert not r and "_histogram_kl_reference" in r.message, r.message

@@ -265,6 +265,7 @@ def test_image_families_on_fashion_mnist_returns_finite_scores(monkeypatch):
     # and a class-stratified 6,000 of the 60,000 training images (the pixel range is the same),
     # 1,000 of them scored as the real images: reading and featurising all of them takes ~15 s
     import gantools.evaluation
+    import gantools.evaluation.scores
     import gantools.imagedata
 
     real_load = gantools.imagedata.load_dataset
@@ -277,8 +278,9 @@ def test_image_families_on_fashion_mnist_returns_finite_scores(monkeypatch):
             super().__init__(*args, **{"max_real": 1000, **kwargs})
 
     monkeypatch.setattr(gantools.imagedata, "load_dataset", fewer)
-    monkeypatch.setattr(gantools.evaluation, "load_dataset", fewer)
+    monkeypatch.setattr(gantools.evaluation.scores, "load_dataset", fewer)
     monkeypatch.setattr(gantools.evaluation, "ImageScorer", SmallScorer)
+    monkeypatch.setattr(gantools.evaluation.scores, "ImageScorer", SmallScorer)
     torch.manual_seed(0)
     vae, result = bench.image_families("fashion-mnist", 3, "cpu", n=100)
 

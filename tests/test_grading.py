@@ -274,3 +274,21 @@ def test_weights_are_read_and_checked(tmp_path):
         (tmp_path / "bad.csv").write_text(text)
         with pytest.raises(ValueError, match=word):
             read_weights(tmp_path / "bad.csv")
+
+
+def test_the_grades_file_replaces_a_planted_symlink_and_is_private(tmp_path):
+    """A kernel that planted ``grades.csv`` as a link to another file neither redirects the grades
+    nor gets that file overwritten; the grades are readable by their owner only."""
+    import os
+    import stat
+
+    from gantools.grading.report import write_csv
+
+    target = tmp_path / "someone_elses.txt"
+    target.write_text("keep me")
+    link = tmp_path / "grades.csv"
+    link.symlink_to(target)
+    write_csv({}, link)
+    assert target.read_text() == "keep me"
+    assert not link.is_symlink() and link.read_text().startswith("file,exercise")
+    assert stat.S_IMODE(os.stat(link).st_mode) == 0o600

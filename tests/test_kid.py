@@ -1,4 +1,4 @@
-"""gantools.kid against plain loops, torchmetrics' KID, the jackknife by brute force, and
+"""gantools.evaluation.kid against plain loops, torchmetrics' KID, the jackknife by brute force, and
 simulation (unbiasedness, and a standard error that matches the spread of repeated draws)."""
 
 import warnings
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from gantools.kid import kernel_distance, polynomial_kernel
+from gantools.evaluation.kid import kernel_distance, polynomial_kernel
 
 torch.set_num_threads(1)
 

@@ -1,10 +1,10 @@
-"""gantools.memorisation: nearest-neighbour distances against brute force, and the check on
+"""gantools.evaluation.memorisation: nearest-neighbour distances against brute force, and the check on
 a copier (fails), a fresh sample of the data (passes) and a blurred generator (passes)."""
 
 import numpy as np
 import pytest
 
-from gantools.memorisation import memorisation_check, nearest_neighbour_distances
+from gantools.evaluation.memorisation import memorisation_check, nearest_neighbour_distances
 
 
 def test_nearest_neighbour_distances_agree_with_brute_force():

@@ -24,6 +24,9 @@ ROOT = Path(gantools.__file__).parent
 PARTS = ("mode_collapse", "conditional", "tricks", "translation", "families")
 # The book's machinery above the chapters: the exercise checks, the grader, the student edition and the generated pages.
 ABOVE = ("exercises", "grading", "student", "pages")
+# Folders of the shared floor: code that several chapters run (chapter 8's trainer, chapter 10's
+# scorer, the batched toy GANs). Every folder of the package is one of PARTS, ABOVE or these.
+FLOOR_FOLDERS = ("batched", "imagegan", "evaluation")
 MAX_LINES = 450
 
 
@@ -138,6 +141,19 @@ def test_a_module_reads_in_one_sitting(name):
     assert lines <= MAX_LINES, f"{MODULES[name].relative_to(ROOT.parent)} has {lines} lines (at most {MAX_LINES})"
 
 
+def test_every_folder_is_classified_and_a_part_belongs_to_one_chapter():
+    from gantools.chapters import CHAPTERS
+
+    folders = {p.name for p in ROOT.iterdir() if (p / "__init__.py").exists()}
+    assert folders == set(PARTS) | set(ABOVE[:2]) | set(FLOOR_FOLDERS), folders
+    for part in PARTS:
+        owners = [c.number for c in CHAPTERS if part in c.code]
+        assert len(owners) == 1, f"{part}/ is in the manifest's code of chapters {owners}"
+    for c in CHAPTERS:  # a newcomer finds a chapter's own code in one place: at most one part or module
+        own = [m for m in c.code if sum(m in d.code for d in CHAPTERS) == 1]
+        assert len([m for m in own if m in PARTS]) <= 1, (c.number, own)
+
+
 def test_a_part_with_more_than_one_module_is_a_folder():
     flat = [p.stem for p in ROOT.glob("*.py")]
     for part in PARTS:
@@ -160,6 +176,11 @@ def test_every_config_dataclass_behaves_alike():
         assert cls.__dataclass_params__.frozen, cls
         cfg = cls()
         assert cfg.replace() == cfg and cfg.replace() is not cfg
+        ints = [f.name for f in dataclasses.fields(cls) if isinstance(getattr(cfg, f.name), int)
+                and not isinstance(getattr(cfg, f.name), bool) and getattr(cfg, f.name) > 0]
+        assert ints, cls
+        with pytest.raises(ValueError):  # every config checks its fields: a negative count is refused
+            cfg.replace(**{ints[0]: -3})
 
 
 def test_every_forbidden_path_of_an_exercise_names_a_real_routine():
@@ -209,3 +230,16 @@ def test_a_chapter_uses_its_own_folder_and_the_floor_only(chapter):
     bad += sorted(m for m in used if m.startswith("gantools.exercises.") and m.split(".")[2] != chapter.exercises)
     assert not bad, f"{chapter.notebook} imports another chapter's code: {bad}"
     assert used, chapter.notebook
+
+
+def test_no_package_attribute_hides_a_submodule():
+    """``from .trainer import hardware`` in a package's ``__init__`` would make
+    ``gantools.imagegan.hardware`` the function, not the module of that name."""
+    hidden = []
+    for info in pkgutil.walk_packages(gantools.__path__, "gantools."):
+        parent, _, leaf = info.name.rpartition(".")
+        module = importlib.import_module(info.name)
+        attr = getattr(importlib.import_module(parent), leaf, None)
+        if attr is not module:
+            hidden.append(f"{parent}.{leaf} is {type(attr).__name__}")
+    assert not hidden, hidden

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,7 +77,9 @@ def write_csv(graded: dict[str, list[ExerciseResult]], path: str | Path) -> None
                         f"{sum(r.points for r in results):g}", f"{sum(r.max_points for r in results):g}",
                         summary(results)))
 
-    atomic_write(str(Path(path).resolve()), write, binary=False, suffix=".csv")
+    # abspath, not resolve: a symlink planted at ``path`` is replaced, its target left alone;
+    # 0600: the grades are the instructor's to share
+    atomic_write(os.path.abspath(path), write, binary=False, suffix=".csv", mode=0o600)
 
 
 def read_weights(path: str | Path) -> dict[str, float]:

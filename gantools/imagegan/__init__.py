@@ -5,7 +5,7 @@
 - :mod:`~gantools.imagegan.precision`: mixed precision, ``channels_last``, ``torch.compile``;
 - :mod:`~gantools.imagegan.trainer`: the loop, with callbacks, checkpoints and exact resume;
 - :mod:`~gantools.imagegan.checkpointing`: the trainer's checkpoint and exact resume from it;
-- :mod:`~gantools.imagegan.hardware`: what a run ran on (``run.json``) and its training clock;
+- :mod:`~gantools.imagegan.machine`: what a run ran on (``run.json``) and its training clock;
 - :mod:`~gantools.imagegan.sampling`: load a trained generator, draw images, sample grids;
 - :mod:`~gantools.imagegan.evaluate`: :func:`evaluate_run`, a run's generator scored by
   :mod:`gantools.evaluation`.

@@ -18,7 +18,7 @@ import os
 
 import torch
 
-from ..benchkit import DATA_DIR
+from ..benchkit import DATA_DIR as PACKAGE_DATA
 from ..classifier import (
     SmallCNN,
     accuracy,
@@ -32,7 +32,7 @@ from ..metrics import fid_from_features
 from .domains import Domains, check_transform, image_size, make_domains
 from .trainer import Trained
 
-REFERENCE_DIR = os.path.join(DATA_DIR, "translation")  # chapter 13's committed classifiers and results
+REFERENCE_DIR = os.path.join(PACKAGE_DATA, "translation")  # chapter 13's committed classifiers and results
 CLASSIFIER_STEPS = 1500  # the digits' committed Y classifiers
 LARGE_CLASSIFIER_STEPS = 3000  # MNIST / Fashion-MNIST (40,000 images): trained on first use
 

@@ -1,3 +1,5 @@
+"""gantools.mode_collapse.bound: the connected-latent bound and the Lipschitz constants it needs; and gantools.ringgrid's miss profile."""
+
 import math
 
 import numpy as np

@@ -1,3 +1,5 @@
+"""gantools.mode_collapse.bench and gantools.ringgrid: chapter 6's ring and grid benchmark."""
+
 import math
 
 import numpy as np

@@ -1,3 +1,5 @@
+"""gantools.mode_collapse.samplers: Jacobian rejection and latent Langevin on a frozen generator."""
+
 import math
 
 import numpy as np

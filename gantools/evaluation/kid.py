@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .checks import finite_array
+from ..checks import finite_array
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ offline), never the losses:
 
 - ``fd``: Fréchet distance of ``n`` generated images to the data (FID's formula on
   classifier features; *not* comparable with Inception FIDs in papers);
-- ``kid``: the kernel (MMD²) distance of :mod:`gantools.kid` on the same features, with
+- ``kid``: the kernel (MMD²) distance of :mod:`gantools.evaluation.kid` on the same features, with
   its jackknife standard error ``kid_se``; unbiased, so ~0 for two samples of one law;
 - two yardsticks in the same features and with the same ``n``, each measured against the
   same ``n`` real training images as the generated ones:
@@ -32,10 +32,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .classifier import features, load_classifier, predict_proba
-from .imagedata import load_dataset
+from ..classifier import features, load_classifier, predict_proba
+from ..imagedata import load_dataset
+from ..metrics import class_coverage, fid_from_features, inception_score, precision_recall
 from .kid import kernel_distance
-from .metrics import class_coverage, fid_from_features, inception_score, precision_recall
 
 BLUR_SIGMA = 1.0  # pixels: the blurred-real yardstick
 

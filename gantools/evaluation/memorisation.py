@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .checks import finite_array
-from .metrics import squared_distances
+from ..checks import finite_array
+from ..metrics import squared_distances
 
 
 @dataclass(frozen=True)
