@@ -7,7 +7,7 @@ Commands:
                                  (exit 0: all ran, none failed; 1: some exercise failed; 2: bad input)
     train --model M --dataset D --steps N --out DIR [--resume] ...
                                  train DCGAN or WGAN-GP on images (chapters 8 and 9)
-    sample DIR --n 64 --out grid.png|images.npy
+    sample DIR --n 64 --out grid.png|images.npy [--label K] [--truncation PSI]
                                  a sample grid (or the raw images) from a trained run
     evaluate DIR [--json]        the run's FD, KID, precision/recall beside the yardsticks (ch. 10)
 
@@ -56,7 +56,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from gantools.imagegan import TrainingDiverged, config_for, train
 
-    overrides = {k: getattr(args, k) for k in ("seed", "batch_size", "image_size", "log_every", "sample_every",
+    overrides = {k: getattr(args, k) for k in ("seed", "subset", "augment", "augment_policy", "batch_size", "image_size", "log_every", "sample_every",
                                                "amp", "channels_last", "conditioning", "real_label", "ngf", "ndf")
                  if getattr(args, k) is not None}
     if args.shuffle_labels:
@@ -90,7 +90,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if ext not in (".png", ".npy"):
         raise ValueError(f"--out must end in .png (a grid) or .npy (the raw array), got {args.out!r}")
     g, _ = load_generator(args.run_dir)
-    images = generate(g, args.n, seed=args.seed, labels=args.label)
+    images = generate(g, args.n, seed=args.seed, labels=args.label, truncation=args.truncation)
     if ext == ".npy":  # (N, C, H, W) float32 in [-1, 1]
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
         np.save(args.out, images.numpy())
@@ -114,7 +114,30 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 _positive, _nonnegative = positive_int, nonnegative_int
 
 
+def _subset(text: str) -> int:
+    """--subset N: 1..60,000 (the size of the largest training split); one line, exit 2 otherwise."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 60_000:
+        raise argparse.ArgumentTypeError(f"expected 1..60,000 training images, got {text!r}")
+    return n
+
+
+def _psi(text: str) -> float:
+    """--truncation PSI in [0, 1]; one line, exit 2 otherwise."""
+    try:
+        v = float(text)
+    except ValueError:
+        v = -1.0
+    if not 0.0 <= v <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a truncation psi in [0, 1], got {text!r}")
+    return v
+
+
 def _add_train(sub) -> None:
+    from gantools.augment import AUGMENTS, DEFAULT_POLICY
     from gantools.imagedata import DATASETS
     from gantools.imagegan import AMP_MODES, CONDITIONINGS, model_names
 
@@ -131,6 +154,12 @@ def _add_train(sub) -> None:
     p.add_argument("--out", required=True, help="run directory (checkpoint.pt, metrics.jsonl, samples/)")
     p.add_argument("--ckpt-every", type=_positive, default=500, help="steps between checkpoints (default 500)")
     p.add_argument("--seed", type=_nonnegative, help="seed of weights, noise and data order (default 0)")
+    p.add_argument("--subset", type=_subset, metavar="N",
+                   help="train on N training images, the same share of every class (1..60,000)")
+    p.add_argument("--augment", choices=AUGMENTS,
+                   help="what D sees: none (default), diffaug (DiffAugment, always), ada (adaptive probability)")
+    p.add_argument("--augment-policy", metavar="OPS", help=f"operations, comma-separated (default {DEFAULT_POLICY}; "
+                   "also rot90)")
     p.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     p.add_argument("--batch-size", type=_positive, help="images per batch (default 64)")
@@ -161,6 +190,9 @@ def _add_train(sub) -> None:
     p.add_argument("--nrow", type=_positive, default=8, help="images per row (default 8)")
     p.add_argument("--label", type=_nonnegative,
                    help="conditional runs: the class to generate (default: classes drawn uniformly)")
+    p.add_argument("--truncation", type=_psi, metavar="PSI",
+                   help="in [0, 1]: BigGAN's truncation of the latent (keep the central PSI of each "
+                        "coordinate's mass; 1: none)")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("evaluate", help="print a trained run's metrics beside the real and blurred-real yardsticks")

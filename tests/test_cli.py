@@ -57,6 +57,16 @@ BAD = [
     ("sample", "no_such_run", "--out", "g.png"),
     ("sample", "book", "--n", "0", "--out", "g.png"),
     ("evaluate", "no_such_run"),
+    # chapter 15's options: a psi outside [0, 1], N outside 1..60,000, an unknown augmentation
+    ("sample", "book/runs/dcgan-fashion", "--out", "g.png", "--truncation", "1.5"),
+    ("sample", "book/runs/dcgan-fashion", "--out", "g.png", "--truncation", "-0.1"),
+    ("sample", "book/runs/dcgan-fashion", "--out", "g.png", "--truncation", "half"),
+    ("train", "--model", "dcgan", "--dataset", "digits", "--steps", "5", "--out", "x", "--subset", "0"),
+    ("train", "--model", "dcgan", "--dataset", "digits", "--steps", "5", "--out", "x", "--subset", "60001"),
+    ("train", "--model", "dcgan", "--dataset", "digits", "--steps", "5", "--out", "x", "--subset", "5000"),  # > 1,797
+    ("train", "--model", "dcgan", "--dataset", "digits", "--steps", "5", "--out", "x", "--augment", "flip"),
+    ("train", "--model", "dcgan", "--dataset", "digits", "--steps", "5", "--out", "x", "--augment", "ada",
+     "--augment-policy", "color,flip"),
 ]
 
 

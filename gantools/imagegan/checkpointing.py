@@ -18,7 +18,7 @@ import torch
 
 from ..checkpoint import FORMAT, atomic_save, atomic_write_text, rng_state, set_rng_state
 from .config import complete_config
-from .hardware import Stopwatch
+from .machine import Stopwatch
 
 
 class Checkpointing:
@@ -38,6 +38,7 @@ class Checkpointing:
             "fixed_z": self.fixed_z.cpu(), "fixed_y": self.fixed_y.cpu() if self.fixed_y is not None else None,
             "world_size": self.world,
             "log_sums": self._sums.cpu(), "log_count": self._count,  # the metrics window in progress
+            "ada": self.ada.state_dict() if self.ada is not None else None,  # ADA's p and its window
         }
 
     def _gather_noise_states(self) -> list[torch.Tensor]:
@@ -78,6 +79,8 @@ class Checkpointing:
         self.fixed_y = ck["fixed_y"].to(self.device) if ck.get("fixed_y") is not None else None
         self.step, self.clock = int(ck["step"]), Stopwatch(float(ck["elapsed"]), float(ck.get("cpu_elapsed", 0.0)))
         self._sums, self._count = ck["log_sums"].to(self.device), int(ck["log_count"])
+        if self.ada is not None:
+            self.ada.load_state_dict(ck["ada"])
         if self.rank == 0:
             for name in ("metrics.jsonl", "eval.jsonl"):
                 self._truncate_log(os.path.join(self.out, name))

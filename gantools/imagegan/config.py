@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
+from ..augment import AUGMENTS, DEFAULT_POLICY, parse_policy
 from ..configs import Config
 from ..dcgan import DCGANConfig
 from ..imagedata import CHANNELS, check_dataset
@@ -40,6 +41,11 @@ class TrainConfig(Config):
     channels_last: bool | None = None  # channels_last memory format; None: on with CUDA, off on a CPU
     compile: bool = False  # torch.compile G and D (first steps are slow)
     seed: int = 0  # seeds weights, noise, data order and Python's and NumPy's global RNGs
+    subset: int | None = None  # train on a class-stratified subset of this many images (None: all)
+    augment: str = "none"  # what D sees: none | diffaug (always) | ada (probability p, adapted)
+    augment_policy: str = DEFAULT_POLICY  # the operations of gantools.augment, comma-separated
+    ada_target: float = 0.6  # ADA: the target of r_t = E[sign(D(x))] on real images
+    ada_kimg: float = 100.0  # ADA: thousands of images for p to move from 0 to 1 (ADA's paper: 500)
     log_every: int = 10  # steps between metrics.jsonl lines
     sample_every: int = 100  # steps between sample grids
 
@@ -79,6 +85,14 @@ class TrainConfig(Config):
             raise ValueError(f"real_label smooths the BCE targets; model {self.model!r} has the {spec.d_loss} loss")
         if not self.gp_weight >= 0:
             raise ValueError(f"gp_weight must be >= 0, got {self.gp_weight!r}")
+        if self.subset is not None and not (isinstance(self.subset, int) and not isinstance(self.subset, bool)
+                                            and self.subset >= 1):
+            raise ValueError(f"subset must be a positive number of images, got {self.subset!r}")
+        if self.augment not in AUGMENTS:
+            raise ValueError(f"augment must be one of {', '.join(AUGMENTS)}, got {self.augment!r}")
+        parse_policy(self.augment_policy)
+        if not 0 < self.ada_target < 1 or not self.ada_kimg > 0:
+            raise ValueError(f"ada_target must be in (0, 1) and ada_kimg > 0, got {self.ada_target!r}, {self.ada_kimg!r}")
         self.arch()  # validates the architecture fields
 
     def arch(self) -> DCGANConfig:
@@ -89,7 +103,8 @@ class TrainConfig(Config):
 
 # Fields added after runs were first written, with the value that reproduces how those runs
 # trained: a config (or checkpoint) without them is completed with these on reading.
-LATER_FIELDS = {"real_label": 1.0}
+LATER_FIELDS = {"real_label": 1.0, "subset": None, "augment": "none", "augment_policy": DEFAULT_POLICY,
+                "ada_target": 0.6, "ada_kimg": 100.0}
 
 
 def complete_config(saved: dict) -> dict:

@@ -14,6 +14,8 @@ cdcgan     as dcgan, on (image, label) pairs; AC-GAN   DCGAN's; ``conditioning``
            adds the class cross-entropy to both        projection (default) | acgan
 sngan      D: hinge; G: −E f(G(z)); every D weight     DCGAN's, no normalisation layer in D
            divided by its spectral norm (Miyato 2018)
+stylegan   as dcgan: DCGAN's D; G style-based          DCGAN's (the same tuning as dcgan)
+           (mapping, modulated convs, noise; ch. 15)
 =========  =========================================  =====================================
 
 ``TrainConfig.real_label`` < 1 turns a BCE model's discriminator loss into one-sided label
@@ -40,6 +42,7 @@ from .. import losses
 from ..dcgan import DCGANConfig, Discriminator, Generator
 from ..imagedata import N_CLASSES
 from .conditional import DISCRIMINATORS, ConditionalGenerator
+from .stylegan import StyleGenerator
 
 
 class BuildConfig(Protocol):
@@ -71,6 +74,15 @@ def _sngan_pair(cfg: BuildConfig) -> tuple[nn.Module, nn.Module]:
         if isinstance(module, (nn.Conv2d, nn.Linear)):
             spectral_norm(module)
     return Generator(cfg.arch()), d
+
+
+def _stylegan_generator(cfg: BuildConfig) -> nn.Module:
+    return StyleGenerator(cfg.arch())
+
+
+def _stylegan_pair(cfg: BuildConfig) -> tuple[nn.Module, nn.Module]:
+    """The style-based generator against DCGAN's discriminator: only G differs from dcgan."""
+    return StyleGenerator(cfg.arch()), Discriminator(cfg.arch())
 
 
 def _conditional_generator(cfg: BuildConfig) -> nn.Module:
@@ -172,3 +184,7 @@ register(ModelSpec(
     build=_conditional_pair, build_generator=_conditional_generator,
     variants={"concat": {"d_takes_label": True}, "projection": {"d_takes_label": True},
               "acgan": {"d_takes_label": False, "aux_weight": 1.0}}))
+register(ModelSpec(
+    name="stylegan", summary="a small style-based generator (Karras et al. 2019, 2020) against DCGAN's discriminator",
+    d_loss="bce", g_loss="non_saturating", d_norm="batch", defaults=DCGAN_DEFAULTS,
+    build=_stylegan_pair, build_generator=_stylegan_generator, channels_last=False))

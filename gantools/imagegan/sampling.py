@@ -6,6 +6,7 @@ with them: :func:`recalibrate_bn` re-estimates them before it is sampled.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 
@@ -127,12 +128,32 @@ def check_labels(g: nn.Module, labels, n: int) -> torch.Tensor | None:
     return y.long()
 
 
+def truncate(z: torch.Tensor, psi: float, generator: torch.Generator) -> torch.Tensor:
+    """BigGAN's truncation trick (Brock et al. 2019) on N(0, I) latents, indexed by psi in [0, 1]:
+    every coordinate beyond the threshold t = Phi^-1((1 + psi) / 2) is redrawn from N(0, 1)
+    restricted to [-t, t], so each coordinate keeps the central share psi of its mass. psi = 1
+    changes nothing; psi = 0 is the mean latent z = 0 (as psi = 0 is w-bar in StyleGAN)."""
+    if not (isinstance(psi, (int, float)) and 0.0 <= psi <= 1.0):
+        raise ValueError(f"truncation psi must be in [0, 1], got {psi!r}")
+    if psi == 1.0:
+        return z
+    normal = torch.distributions.Normal(0.0, 1.0)
+    t = float(normal.icdf(torch.tensor((1.0 + psi) / 2.0, dtype=torch.float64)))
+    lo = (1.0 - psi) / 2.0  # Phi(-t)
+    u = lo + psi * torch.rand(z.shape, generator=generator, dtype=torch.float64)
+    inside = normal.icdf(u.clamp(1e-12, 1 - 1e-12)).to(z.dtype).clamp(-t, t)
+    return torch.where(z.abs() > t, inside, z)
+
+
 @torch.no_grad()
-def generate(g: nn.Module, n: int, seed: int = 0, batch_size: int = 500, labels=None) -> torch.Tensor:
+def generate(g: nn.Module, n: int, seed: int = 0, batch_size: int = 500, labels=None,
+             truncation: float | None = None) -> torch.Tensor:
     """``n`` images ``(n, C, H, W)`` from ``g`` with noise drawn from ``seed`` (deterministic).
 
     A conditional generator makes the classes in ``labels`` (an int or ``(n,)``); without
-    them, classes drawn uniformly from the same seed.
+    them, classes drawn uniformly from the same seed. ``truncation`` psi in [0, 1]: the
+    latents of :func:`truncate` for a Z-only generator, w_bar + psi (w - w_bar) for a style-based
+    one (None or 1: no truncation, the same images).
     """
     if not (isinstance(n, int) and n >= 1):
         raise ValueError(f"n must be a positive integer, got {n!r}")
@@ -140,6 +161,11 @@ def generate(g: nn.Module, n: int, seed: int = 0, batch_size: int = 500, labels=
     dev = next(g.parameters()).device
     gen = torch.Generator().manual_seed(seed)
     z = torch.randn(n, g.cfg.nz, generator=gen)
+    if truncation is not None and hasattr(g, "truncate"):  # a style-based G: truncation in W
+        w_bar = g.mean_w()
+        g = functools.partial(g, psi=truncation, w_bar=w_bar)
+    elif truncation is not None:  # a Z-only G: BigGAN's resampling beyond a threshold
+        z = truncate(z, truncation, torch.Generator().manual_seed(seed + 1))
     if y is None and getattr(g, "n_classes", 0):
         y = torch.randint(g.n_classes, (n,), generator=gen)
     out = []

@@ -39,12 +39,13 @@ import torch
 from torch import nn
 
 from .. import losses
+from ..augment import AdaptiveProbability, augment
 from ..checkpoint import atomic_save, atomic_write_text, safe_load
 from ..evaluation import ImageScorer
 from ..imagedata import N_CLASSES, ImageSampler, load_dataset
 from .checkpointing import Checkpointing
 from .config import TrainConfig
-from .hardware import Stopwatch, hardware, rank_and_world
+from .machine import Stopwatch, hardware, rank_and_world
 from .models import get_model
 from .precision import compile_problem, resolve_precision
 from .sampling import GENERATOR_FORMAT, fixed_batch, generate, recalibrate_bn, save_grid
@@ -114,7 +115,7 @@ class ImageGANTrainer(Checkpointing):
         self.noise = torch.Generator(self.device).manual_seed(cfg.seed * 1000 + 1 + self.rank)
         self.fixed_z, self.fixed_y = (t.to(self.device) if t is not None else None for t in fixed_batch(cfg))
 
-        images, labels = data if data is not None else load_dataset(cfg.dataset, cfg.image_size)
+        images, labels = data if data is not None else load_dataset(cfg.dataset, cfg.image_size, subset=cfg.subset)
         arch = cfg.arch()
         if tuple(images.shape[1:]) != (arch.channels, cfg.image_size, cfg.image_size):
             raise ValueError(f"data must be (N, {arch.channels}, {cfg.image_size}, {cfg.image_size}), "
@@ -124,6 +125,10 @@ class ImageGANTrainer(Checkpointing):
         self.sampler = ImageSampler(len(images), cfg.batch_size, seed=cfg.seed, rank=self.rank,
                                     world_size=self.world)
         self.step, self.clock, self.last_log = 0, Stopwatch(), None
+        # what D sees (gantools.augment): as is, always augmented (DiffAugment), or with ADA's p
+        self.ada = AdaptiveProbability(cfg.ada_target, cfg.ada_kimg) if cfg.augment == "ada" else None
+        if self.ada is not None and self.world > 1:
+            raise ValueError("augment='ada' keeps one probability p per process: train it in one process")
         self._sums, self._count = torch.zeros(len(STATS), device=self.device), 0  # metrics being averaged
         if resume and os.path.exists(self.ckpt_path):
             self._load(safe_load(self.ckpt_path, map_location=self.device))
@@ -205,6 +210,10 @@ class ImageGANTrainer(Checkpointing):
     def _D(self, d, x: torch.Tensor, y: torch.Tensor | None):
         return d(x, y) if self.spec.d_takes_label else d(x)
 
+    def _aug(self, x: torch.Tensor) -> torch.Tensor:  # what D sees: real and fake alike, in both steps
+        p = 0.0 if self.cfg.augment == "none" else 1.0 if self.ada is None else self.ada.p
+        return augment(x, self.cfg.augment_policy, self.noise, p)
+
     def _z(self) -> torch.Tensor:
         return torch.randn(self.cfg.batch_size, self.cfg.nz, generator=self.noise, device=self.device)
 
@@ -220,7 +229,8 @@ class ImageGANTrainer(Checkpointing):
             fake = self._G(self.g_model, self._z(), y_fake)
         with self.precision.autocast():
             # detach: D's loss must not send gradients into G
-            out_real, out_fake = self._D(self.d_model, real, y_real), self._D(self.d_model, fake.detach(), y_fake)
+            out_real = self._D(self.d_model, self._aug(real), y_real)
+            out_fake = self._D(self.d_model, self._aug(fake.detach()), y_fake)
             loss = self.spec.d_objective(out_real, out_fake, y_real, y_fake, self.cfg.real_label)
         gp = torch.zeros((), device=self.device)
         if self.cfg.gp_weight > 0:
@@ -239,6 +249,8 @@ class ImageGANTrainer(Checkpointing):
         self.scaler_d.step(self.opt_d)  # skipped when a gradient is inf/NaN (fp16)
         self.scaler_d.update()
         s_real, s_fake = self.spec.adversarial(out_real).float(), self.spec.adversarial(out_fake).float()
+        if self.ada is not None:
+            self.ada.observe(s_real)  # r_t = E[sign(D(x))]: D's overconfidence on real images
         if self.spec.scores_are_logits:
             s_real, s_fake = torch.sigmoid(s_real), torch.sigmoid(s_fake)  # D(x), D(G(z))
         stats = [loss.detach() + gp.detach(), s_real.detach().mean(), s_fake.detach().mean(),
@@ -251,7 +263,7 @@ class ImageGANTrainer(Checkpointing):
         # (2) Update G: non-saturating -log D(G(z)) (DCGAN) or -E f(G(z)) (WGAN)
         self.D.requires_grad_(False)  # D's gradients are not needed for G's step
         with self.precision.autocast():
-            loss = self.spec.g_objective(self._D(self.d_plain, fake, y_fake), y_fake)
+            loss = self.spec.g_objective(self._D(self.d_plain, self._aug(fake), y_fake), y_fake)
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler_g.scale(loss).backward()
         self.scaler_g.unscale_(self.opt_g)
@@ -351,6 +363,8 @@ class ImageGANTrainer(Checkpointing):
         row["images_per_s"] = round(imgs / max(seconds, 1e-9), 1)
         wall, cpu = self.clock.read()
         row["wall_s"], row["cpu_s"] = round(wall, 2), round(cpu, 2)
+        if self.ada is not None:
+            row["ada_p"], row["ada_r_t"] = round(self.ada.p, 6), round(self.ada.r_t, 6)
         if self.rank == 0:
             with open(os.path.join(self.out, "metrics.jsonl"), "a") as f:
                 f.write(json.dumps(row) + "\n")
