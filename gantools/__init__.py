@@ -12,16 +12,18 @@ committed reference).
 **The shared floor**, which imports no chapter folder:
 
 - the GANs every chapter trains: ``toy`` + ``monitor`` (one 1D/2D toy GAN, chapters 1-4),
-  ``batched/`` (many toy GANs at once), ``dcgan`` + ``imagegan/`` (image GANs, chapters 8-14),
-  ``ringgrid`` (the ring and grid benchmark's protocol, chapters 6, 12 and 14);
+  ``batched/`` (many toy GANs at once), ``dcgan`` + ``imagegan/`` (image GANs from chapter 8 on,
+  the style-based one included), ``ringgrid`` (the ring and grid benchmark, chapters 6, 12, 14);
 - the mathematics: ``distributions`` (exact densities), ``theory`` (1D divergences by quadrature),
   ``losses`` (GAN losses on logits, penalties), ``metrics`` (Fréchet distance, precision/recall,
-  mode coverage), ``kid``, ``memorisation``, ``evaluation`` (scoring images), ``classifier``
-  (the feature extractor), ``stats`` (the book's intervals and verdict words);
+  mode coverage), ``evaluation/`` (chapter 10: scoring images, KID, memorisation),
+  ``classifier`` (the feature extractor), ``latent`` (lerp/slerp, path length, inversion),
+  ``augment`` (what D sees: DiffAugment, ADA), ``stats`` (the book's intervals and verdicts);
 - data: ``imagedata`` and ``idx`` (digits, Fashion-MNIST), ``runs`` (the committed reference runs);
-- plumbing: ``checks`` (argument checks), ``configs`` (what every config shares), ``checkpoint``
-  (atomic writes, safe loads), ``benchkit`` (the bench scripts' scaffolding and reference
-  files), ``plotting``, ``widgets``, ``notebook`` (the setup cell), ``facts`` (quoted numbers).
+- plumbing: ``checks`` (argument checks, the one-line CLI parser), ``configs`` (what every config
+  shares), ``checkpoint`` (atomic writes, safe loads), ``benchkit`` (the bench scripts'
+  scaffolding and reference files), ``plotting``, ``widgets``, ``notebook`` (the setup cell),
+  ``facts`` (the numbers the pages quote).
 
 **The book's machinery**, above the chapters: ``chapters`` (the manifest), ``pages`` (the pages
 generated from it), ``exercises/`` (the checks), ``grading/`` (the grader), ``student`` (the
