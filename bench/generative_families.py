@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from gantools.distributions import grid, ring
     from gantools.families import bench
-    from gantools.families.report import digits_table, table_2d
+    from gantools.families.bench import digits_table, table_2d
     from gantools.ringgrid import load_reference as load_chapter6
 
     if args.kl_weight is not None:

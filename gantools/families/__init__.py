@@ -6,8 +6,7 @@
   any NFE, and the exact noise predictor of a Gaussian mixture.
 - :mod:`~gantools.families.common`: the data, the batched training loop, time features.
 - :mod:`~gantools.families.bench`: chapter 6's protocol for these families, the digits
-  scores and the committed reference of ``bench/generative_families.py``.
-- :mod:`~gantools.families.report`: the chapter's tables.
+  scores, the committed reference of ``bench/generative_families.py`` and the chapter's tables.
 """
 
 from .diffusion import BatchedDDPM, DDPMConfig, ddim_sample, linear_alpha_bar, mixture_eps
