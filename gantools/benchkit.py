@@ -57,7 +57,6 @@ class BenchParser(OneLineParser):
         return ns
 
 
-
 def parser(prog: str, description: str, *, out: str | bool = True, quick: str | bool = True,
            reference: str | bool = True, jobs: bool = True, chapter: int | None = None,
            partial: tuple[str, ...] | None = ()) -> BenchParser:

@@ -258,7 +258,11 @@ def test_runs_and_checkpoints_written_before_real_label_existed_still_load(tmp_p
     from gantools.imagegan.config import complete_config
     from gantools.runs import reference_run
 
-    assert complete_config({"model": "dcgan"}) == {"model": "dcgan", "real_label": 1.0}
+    old = complete_config({"model": "dcgan"})
+    assert old["model"] == "dcgan" and old["real_label"] == 1.0
+    # and the fields added with chapter 15's options read as the runs trained: all images, no augmentation
+    assert old["subset"] is None and old["augment"] == "none"
+    assert set(old) == {"model", "real_label", "subset", "augment", "augment_policy", "ada_target", "ada_kimg"}
     assert complete_config({"real_label": 0.9})["real_label"] == 0.9
     assert reference_run("dcgan-digits").config["real_label"] == 1.0
 

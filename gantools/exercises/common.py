@@ -97,7 +97,7 @@ def judge_cases(reference, wrongs, tol, describe, hint: str, ok: str, end: str =
             if got is not None and close(got, expected, tol(expected)):
                 continue
             if got is None:
-                return False, f"{describe(case)}: return one number, got {str(value)[:80]}."
+                return False, f"{describe(case)}: return one number (you returned {str(value)[:40]}), {hint}"
             why = first_wrong(got, wrongs(*args(case)), lambda a, b: close(a, b, tol(b)), expected)
             if why:
                 return False, f"{describe(case)}: {why}{end}"
