@@ -5,6 +5,7 @@ so bad input reads as one clear line (and as one line with exit code 2 from the 
 
 - :func:`check_ints`: integers (not bools) at or above 0 or 1;
 - :func:`finite_array`: a float64 array of a given number of dimensions, with no NaN or inf;
+- :func:`check_psi`: a truncation psi in [0, 1];
 - :class:`OneLineParser`, :func:`positive_int`, :func:`nonnegative_int`: the command line's
   parser (``python -m gantools`` and ``bench/*.py``), whose errors are one line and exit status 2.
 """
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["OneLineParser", "check_ints", "finite_array", "nonnegative_int", "positive_int"]
+__all__ = ["OneLineParser", "check_ints", "check_psi", "finite_array", "nonnegative_int", "positive_int"]
 
 
 def check_ints(minimum: int, **values: Any) -> None:
@@ -36,6 +37,13 @@ def finite_array(x, name: str, ndim: int) -> np.ndarray:
     if not np.all(np.isfinite(a)):
         raise ValueError(f"{name} contains NaN or infinite values")
     return a
+
+
+def check_psi(psi) -> float:
+    """``psi`` as a float if it is a truncation psi in [0, 1] (not a bool or string), else ValueError."""
+    if isinstance(psi, bool) or not (isinstance(psi, (int, float)) and 0.0 <= psi <= 1.0):
+        raise ValueError(f"truncation psi must be in [0, 1], got {psi!r}")
+    return float(psi)
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from ..checkpoint import safe_load
+from ..checks import check_psi
 from ..imagedata import N_CLASSES
 from .config import TrainConfig
 from .models import get_model
@@ -133,8 +134,7 @@ def truncate(z: torch.Tensor, psi: float, generator: torch.Generator) -> torch.T
     every coordinate beyond the threshold t = Phi^-1((1 + psi) / 2) is redrawn from N(0, 1)
     restricted to [-t, t], so each coordinate keeps the central share psi of its mass. psi = 1
     changes nothing; psi = 0 is the mean latent z = 0 (as psi = 0 is w-bar in StyleGAN)."""
-    if not (isinstance(psi, (int, float)) and 0.0 <= psi <= 1.0):
-        raise ValueError(f"truncation psi must be in [0, 1], got {psi!r}")
+    psi = check_psi(psi)
     if psi == 1.0:
         return z
     normal = torch.distributions.Normal(0.0, 1.0)

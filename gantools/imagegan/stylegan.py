@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..checks import check_psi
 from ..dcgan import DCGANConfig
 
 
@@ -139,8 +140,7 @@ class StyleGenerator(nn.Module):
 
     def truncate(self, w: Tensor, psi: float, w_bar: Tensor | None = None) -> Tensor:
         """w_bar + psi (w - w_bar): psi = 1 changes nothing, psi = 0 gives the mean image."""
-        if not (isinstance(psi, (int, float)) and 0.0 <= psi <= 1.0):
-            raise ValueError(f"truncation psi must be in [0, 1], got {psi!r}")
+        psi = check_psi(psi)
         w_bar = self.mean_w() if w_bar is None else w_bar
         return w_bar + psi * (w - w_bar)
 
