@@ -22,7 +22,8 @@ committed reference).
 - data: ``imagedata`` and ``idx`` (digits, Fashion-MNIST), ``runs`` (the committed reference runs);
 - plumbing: ``checks`` (argument checks, the one-line CLI parser), ``configs`` (what every config
   shares), ``checkpoint`` (atomic writes, safe loads), ``benchkit`` (the bench scripts'
-  scaffolding and reference files), ``plotting``, ``widgets``, ``notebook`` (the setup cell),
+  scaffolding and reference files), ``plotting``, ``widgets`` (live explorers) and ``twins``
+  (their kernel-free twins on the page), ``notebook`` (the setup cell),
   ``facts`` (the numbers the pages quote).
 
 **The book's machinery**, above the chapters: ``chapters`` (the manifest), ``pages`` (the pages
