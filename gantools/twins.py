@@ -13,11 +13,12 @@ Why frames and not a plotting library: matplotlib's own player (``to_jshtml``) h
 (the machines that test the book, and some readers, are offline) or a 3.5 MB script inlined
 in every page, and composing two of their sliders still takes hand-written callbacks; Altair's
 Vega comes from a CDN too. Frames drawn by the chapter's own matplotlib code look like every
-other figure of the book, and one 40-line script here (the only JavaScript any chapter uses)
-works unchanged in the rendered book, Jupyter, JupyterLab and Colab.
+other figure of the book, and one ten-line script here (the only JavaScript any chapter uses)
+works in the rendered book and wherever an HTML output may run a script (Colab, Jupyter).
 
-Frames are padded to one size (nothing jumps as a control moves), quantized to a small palette
-and stored once however many settings show them. A twin is refused when it would weigh more
+Each frame is drawn once (the figure and a margin around it), all are cropped to one box around
+what any of them draws (so nothing jumps as a control moves), quantized to a small palette and
+stored once however many settings show them. A twin is refused when it would weigh more
 than ``MAX_BYTES`` or hold more than ``MAX_FRAMES`` frames, or when a control changes nothing
 from the starting setting: a control must move something.
 """
@@ -88,10 +89,12 @@ class Twin:
                 options = "".join(
                     f'<option value="{i}"{" selected" if i == self.start[k] else ""}>{html.escape(c.text(v))}</option>'
                     for i, v in enumerate(c.values))
-                field = f'<select data-k="{k}" aria-label="{label}" style="max-width:100%">{options}</select>'
+                field = (f'<select data-k="{k}" aria-label="{label}" autocomplete="off" style="max-width:100%">'
+                         f'{options}</select>')
             else:
                 field = (f'<input type="range" data-k="{k}" min="0" max="{len(c.values) - 1}" step="1" '
-                         f'value="{self.start[k]}" aria-label="{label}" style="flex:1 1 8em;min-width:6em;max-width:22em">'
+                         f'value="{self.start[k]}" aria-label="{label}" autocomplete="off" '
+                         'style="flex:1 1 8em;min-width:6em;max-width:22em">'
                          f'<output style="min-width:3.5em">{html.escape(here)}</output>')
             rows.append(f'<label style="display:flex;align-items:center;gap:.5em;flex-wrap:wrap;margin:.15em 0">'
                         f'<span style="min-width:6em">{label}</span>{field}</label>')
@@ -111,7 +114,7 @@ class Twin:
             f'<div class="twin-controls" style="font-size:.9em">{"".join(rows)}</div>'
             f'<img class="twin-frame" alt="{alt}" src="data:image/png;base64,{first}" '
             f'style="max-width:100%;height:auto;display:block">'
-            f'<figcaption>{html.escape(self.caption)}</figcaption></figure>'
+            f'<figcaption style="text-align:left">{html.escape(self.caption)}</figcaption></figure>'
             f"<script>(function(){{const S={data};"
             f"const root=document.getElementById({json.dumps(self.id)});{_SCRIPT}}})();</script>"
         )
@@ -123,11 +126,13 @@ class Twin:
         return flat
 
     def _alt(self, state: Sequence[int]) -> str:
-        return self.alt + ": " + ", ".join(f"{c.label} = {c.text(c.values[i])}" for c, i in zip(self.controls, state, strict=True))
+        parts = (f"{c.label} = {c.text(c.values[i])}" for c, i in zip(self.controls, state, strict=True))
+        return self.alt + ": " + ", ".join(parts)
 
 
 # Reads every control, finds the frame for the setting (row-major, first control slowest, as
-# Twin.frame), swaps the image and its alt text, and updates the sliders' read-outs.
+# Twin.frame), swaps the image and its alt text, and updates the sliders' read-outs; once on
+# load too, in case the browser restored the controls of a page it reloads.
 _SCRIPT = """
 const img=root.querySelector('img.twin-frame');
 const fields=[...root.querySelectorAll('[data-k]')];
@@ -136,29 +141,62 @@ function show(){let flat=0;const parts=[];
   const out=f.parentElement.querySelector('output');if(out)out.textContent=S.text[k][i];});
  img.src='data:image/png;base64,'+S.frames[S.index[flat]];img.alt=S.alt+': '+parts.join(', ');}
 fields.forEach(f=>{f.addEventListener('input',show);f.addEventListener('change',show);});
+show();
 """
 
 
+MARGIN = 0.6  # inches around the figure that a frame may draw into (labels that overflow it)
+
+
 def _render(draw: Callable[..., object], values: dict, dpi: int):
-    """The figure ``draw(**values)`` makes, as a PIL image (the figures it opened are closed)."""
+    """The figure ``draw(**values)`` makes, drawn once, as a PIL image of the figure and a
+    margin of ``MARGIN`` inches around it (so every frame of a twin shares one frame of
+    reference); the figures ``draw`` opened are closed."""
+    from matplotlib.transforms import Bbox
     from PIL import Image
 
     before = set(plt.get_fignums())
     result = draw(**values)
     fig = result if isinstance(result, plt.Figure) else plt.gcf()
+    width, height = fig.get_size_inches()
+    box = Bbox([[-MARGIN, -MARGIN], [width + MARGIN, height + MARGIN]])
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches=box, facecolor="white")
     for num in set(plt.get_fignums()) - before:
         plt.close(num)
     buf.seek(0)
     return Image.open(buf).convert("RGB")
 
 
-def _png(image, size: tuple[int, int], colors: int) -> bytes:
+def _crop(images: list) -> tuple[int, int, int, int]:
+    """One box around what any frame draws (plus a few pixels), the same for every frame: the
+    axes stay put as a control moves, however a tick label or a title changes."""
+    from PIL import ImageOps
+
+    union = None
+    for im in images:
+        if im.size != images[0].size:
+            raise ValueError(f"draw made figures of different sizes ({images[0].size} and {im.size} pixels): "
+                             "give every setting the same figsize")
+        box = ImageOps.invert(im).point(lambda v: 255 if v > 5 else 0).getbbox()
+        if box:
+            union = box if union is None else (min(union[0], box[0]), min(union[1], box[1]),
+                                               max(union[2], box[2]), max(union[3], box[3]))
+    if union is None:
+        raise ValueError("draw drew nothing")
+    pad = 6
+    w, h = images[0].size
+    edge = (union[0] <= 0, union[1] <= 0, union[2] >= w, union[3] >= h)
+    if any(edge):
+        raise ValueError(f"a frame draws more than {MARGIN} inches outside its figure: move legends or "
+                         "labels inside (or use a layout engine)")
+    return (max(union[0] - pad, 0), max(union[1] - pad, 0), min(union[2] + pad, w), min(union[3] + pad, h))
+
+
+def _png(image, colors: int) -> bytes:
     from PIL import Image
 
-    canvas = Image.new("RGB", size, "white")
-    canvas.paste(image, ((size[0] - image.width) // 2, 0))
+    canvas = image
     if colors:
         canvas = canvas.quantize(colors, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
         palette = canvas.getpalette()
@@ -171,23 +209,25 @@ def _png(image, size: tuple[int, int], colors: int) -> bytes:
     return buf.getvalue()
 
 
-def twin(draw: Callable[..., object], controls: Mapping[str, Sequence], *, caption: str, alt: str | None = None,
+def twin(draw: Callable[..., object], controls: Mapping[str, Sequence], *, caption: str, alt: str,
          fixed: Mapping | None = None, labels: Mapping[str, str] | None = None, start: Mapping | None = None,
-         selects: Sequence[str] = (), dpi: int = 80, colors: int = 64) -> Twin:
+         selects: Sequence[str] = (), dpi: int = 100, colors: int = 64) -> Twin:
     """Precompute ``draw(**setting, **fixed)`` for every setting of ``controls`` ({name: values},
     one or two of them, each with at least two values; the first varies slowest).
 
     A control whose values are all numbers is a slider, unless it is named in ``selects``; any
     other is a selector. ``labels`` names the controls on the page (default: the parameter's
     name), ``start`` is the setting shown first (default: each control's first value),
-    ``caption`` states what the reader should see, ``alt`` describes the figure (the current
-    setting is appended). ``colors`` is the palette size (0 keeps full colour, for photographs).
+    ``caption`` states what the reader should see, ``alt`` describes the picture for a screen
+    reader (the current setting is appended; it should not repeat the caption). ``colors`` is the palette size (0 keeps full colour, for photographs).
     """
     fixed = dict(fixed or {})
     labels = dict(labels or {})
     start = dict(start or {})
     if not isinstance(caption, str) or not caption.strip():
         raise ValueError(f"a twin needs a caption that states its finding, got {caption!r}")
+    if not isinstance(alt, str) or not alt.strip() or alt.strip() == caption.strip():
+        raise ValueError(f"a twin needs alt text that describes the picture (not the caption), got {alt!r}")
     if not controls or len(controls) > 3:
         raise ValueError(f"a twin has one to three controls, got {len(controls)}: {list(controls)}")
     for where, names in (("fixed", fixed), ("labels", labels), ("start", start), ("selects", selects)):
@@ -212,25 +252,25 @@ def twin(draw: Callable[..., object], controls: Mapping[str, Sequence], *, capti
             raise ValueError(f"start: {c.name} = {start[c.name]!r} is not one of its values {list(c.values)}")
         first.append(c.values.index(start[c.name]) if c.name in start else 0)
 
-    images = [_render(draw, {c.name: c.values[i] for c, i in zip(ctl, idx, strict=True)} | fixed, dpi)
-              for idx in itertools.product(*(range(n) for n in shape))]
-    size = (max(im.width for im in images), max(im.height for im in images))
+    rendered = [_render(draw, {c.name: c.values[i] for c, i in zip(ctl, idx, strict=True)} | fixed, dpi)
+                for idx in itertools.product(*(range(n) for n in shape))]
+    box = _crop(rendered)
     frames, index, seen = [], [], {}
-    for im in images:
-        png = _png(im, size, colors)
+    for im in rendered:
+        im = im.crop(box)
         key = hashlib.sha1(im.tobytes()).digest()
         if key not in seen:
             seen[key] = len(frames)
-            frames.append(png)
+            frames.append(_png(im, colors))
         index.append(seen[key])
-    out = Twin(ctl, frames, index, tuple(first), caption.strip(), alt or caption.strip())
+    out = Twin(ctl, frames, index, tuple(first), caption.strip(), alt.strip())
     home = out._flat(first)
     for k, c in enumerate(ctl):
         moved = [index[out._flat(first[:k] + [i] + first[k + 1:])] for i in range(len(c.values))]
         if all(m == index[home] for m in moved):
             raise ValueError(f"control {c.name!r} changes nothing from the starting setting: "
                              "choose values that show the idea")
-    weight = sum(len(f) for f in frames) * 4 // 3
+    weight = (sum(len(f) for f in frames) + len(frames[index[home]])) * 4 // 3  # the first is shown twice
     if weight > MAX_BYTES:
         raise ValueError(f"this twin weighs {weight / 1e6:.1f} MB, more than {MAX_BYTES / 1e6:.1f} MB: "
                          "use fewer values, a smaller figure or a lower dpi")

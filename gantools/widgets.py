@@ -21,7 +21,7 @@ from .twins import twin
 
 
 def explorer(draw: Callable[..., None], *, page: Mapping[str, Sequence] | None = None, caption: str = "",
-             **controls):
+             alt: str = "", **controls):
     """A box of controls above a plot: ``draw(**values)`` is called with the controls'
     values and should draw with matplotlib (the figure is shown and closed).
 
@@ -29,8 +29,8 @@ def explorer(draw: Callable[..., None], *, page: Mapping[str, Sequence] | None =
     (:func:`gantools.notebook.headless`) nobody can move a widget and none is created: with
     ``page`` ({control: the values the page offers}, one or two controls), it returns the
     kernel-free twin (the other controls held at their initial values, each control labelled
-    by its description, ``caption`` under the figure); without, it draws once with the
-    controls' initial values and returns None.
+    by its description, ``caption`` under the figure, ``alt`` describing the picture); without,
+    it draws once with the controls' initial values and returns None.
     """
     if headless():
         values = {name: c.value for name, c in controls.items()}
@@ -48,7 +48,7 @@ def explorer(draw: Callable[..., None], *, page: Mapping[str, Sequence] | None =
             numeric = isinstance(here, (int, float)) and not isinstance(here, bool)
             start[name] = min(grid, key=lambda v: abs(v - here)) if numeric else (here if here in grid else grid[0])
         return twin(
-            draw, page, caption=caption, start=start,
+            draw, page, caption=caption, alt=alt, start=start,
             fixed={n: v for n, v in values.items() if n not in page},
             labels={n: controls[n].description or n for n in page},
             selects=[n for n in page if hasattr(controls[n], "options")],
