@@ -14,6 +14,7 @@ selenium the test is skipped, except under CI (``CI`` set), where it fails.
 
 from __future__ import annotations
 
+import ast
 import base64
 import functools
 import http.server
@@ -115,6 +116,60 @@ def test_colab_buttons_point_to_each_chapter_notebook(site):
         page = site / "book" / f"{nb.stem}.html"
         expected = f"https://colab.research.google.com/github/{repo}/blob/{branch}/book/{nb.name}"
         assert expected in _parse(page).hrefs, f"{page.name}: no Colab button to {expected}"
+
+
+PAGE_LIMIT = 5_000_000  # bytes: a chapter page with every image it shows
+
+
+def page_weight(page: Path) -> int:
+    """A page's HTML plus the local images it shows (the theme's shared files are not counted)."""
+    html = page.read_text(encoding="utf-8")
+    images = {(page.parent / unquote(src)).resolve() for src in re.findall(r'<img[^>]+src="([^":]+)"', html)}
+    return len(html.encode()) + sum(p.stat().st_size for p in images if p.is_file())
+
+
+def test_every_chapter_page_stays_under_the_size_limit(site):
+    heavy = {p.name: page_weight(p) for p in sorted((site / "book").glob("*.html"))}
+    assert heavy, "no chapter pages"
+    over = {name: f"{w / 1e6:.2f} MB" for name, w in heavy.items() if w > PAGE_LIMIT}
+    assert not over, f"pages over {PAGE_LIMIT / 1e6:.0f} MB: {over}"
+
+
+def _calls(nb: Path) -> tuple[list[ast.Call], list[ast.Call]]:
+    """The ``explorer(...)`` and ``twin(...)`` calls of a notebook's code cells."""
+    found: dict[str, list[ast.Call]] = {"explorer": [], "twin": []}
+    for cell in json.loads(nb.read_text())["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        for node in ast.walk(ast.parse("".join(cell["source"]))):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                if name in found:
+                    found[name].append(node)
+    return found["explorer"], found["twin"]
+
+
+def test_every_explorer_has_its_twin_and_every_chapter_a_control(site):
+    """Every ``explorer(...)`` of a chapter names its page grid, and the page shows one twin for
+    each explorer and each ``twin(...)`` call; every chapter page has something to move: a
+    twin, or at least an animation player."""
+    problems = []
+    for nb in sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb")):
+        explorers, direct = _calls(nb)
+        for call in explorers:
+            if "page" not in {k.arg for k in call.keywords}:
+                problems.append(f"{nb.stem}: the explorer on line {call.lineno} of its cell has no page= (no twin)")
+        html = (site / "book" / f"{nb.stem}.html").read_text(encoding="utf-8")
+        twins = html.count('<figure class="twin"')
+        if twins != len(explorers) + len(direct):
+            problems.append(f"{nb.stem}: {len(explorers)} explorers and {len(direct)} twin() calls, "
+                            f"but {twins} twins on the page")
+        if not twins and 'class="animation"' not in html:
+            problems.append(f"{nb.stem}: nothing on the page responds to a control without a kernel")
+        ids = re.findall(r'<figure class="twin" id="([^"]+)"', html)
+        if len(ids) != len(set(ids)):
+            problems.append(f"{nb.stem}: two twins share an id")
+    assert not problems, "\n".join(problems)
 
 
 def test_every_chapter_with_figures_shows_them(site):
@@ -299,6 +354,97 @@ def test_animations_step_forward(served, driver, site):
             driver.execute_script("arguments[0].click()", nxt)
             assert img.get_attribute("src") != before, f"{page.name}: 'Next frame' did not change the frame"
     assert found, "no to_jshtml animation found in the book"
+
+
+def _sweep(driver, field) -> list[str]:
+    """Move a control through every value as a reader would (arrow keys on a slider, each
+    option of a selector) and back to where it started; the frame's source after each move."""
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    img = driver.execute_script("return arguments[0].closest('figure.twin').querySelector('img.twin-frame')", field)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", field)
+    seen = []
+    if field.tag_name == "select":
+        menu = Select(field)
+        start = int(field.get_attribute("value"))
+        for i in [*range(len(menu.options)), start]:
+            menu.select_by_index(i)
+            seen.append(img.get_attribute("src"))
+    else:
+        start, top = int(field.get_attribute("value")), int(field.get_attribute("max"))
+        keys = [Keys.ARROW_RIGHT] * (top - start) + [Keys.ARROW_LEFT] * top + [Keys.ARROW_RIGHT] * start
+        for key in keys:
+            field.send_keys(key)
+            seen.append(img.get_attribute("src"))
+    return seen
+
+
+def _twin_states(html: str) -> dict[str, dict]:
+    """{twin id: the state its script reads (frames, index, shape, text)}, from the page's HTML."""
+    found = re.findall(r'const S=(\{.*?\});const root=document\.getElementById\("([^"]+)"\)', html)
+    return {twin_id: json.loads(state) for state, twin_id in found}
+
+
+def test_every_twin_responds_to_every_control(served, driver, site):
+    """Each control of each twin, moved at 1280 px and at 390 px, changes the frame and its
+    alt text, returns to the first frame when moved back, and the twin fits a phone. With
+    every control away from its start, the frame and the read-outs are the ones the state
+    holds for that setting (the script's index is the Python's)."""
+    from selenium.webdriver.common.by import By
+
+    problems, found = [], 0
+    for page in pages():
+        text = page.read_text(encoding="utf-8")
+        if '<figure class="twin"' not in text:
+            continue
+        states = _twin_states(text)
+        rel = page.relative_to(site).as_posix()
+        for width in (1280, 390):
+            driver.set_window_size(width, 844)
+            _load(driver, f"{served}/{rel}")
+            for fig in driver.find_elements(By.CSS_SELECTOR, "figure.twin"):
+                found += width == 1280
+                name = f"{rel} {fig.get_attribute('id')} at {width}px"
+                img = fig.find_element(By.CSS_SELECTOR, "img.twin-frame")
+                first, alt = img.get_attribute("src"), img.get_attribute("alt")
+                for field in fig.find_elements(By.CSS_SELECTOR, "[data-k]"):
+                    seen = _sweep(driver, field)
+                    label = field.get_attribute("aria-label")
+                    if not any(src != first for src in seen):
+                        problems.append(f"{name}: moving {label!r} never changes the frame")
+                    if seen[-1] != first or img.get_attribute("alt") != alt:
+                        problems.append(f"{name}: moving {label!r} back does not bring the first frame back")
+                if " = " not in alt:
+                    problems.append(f"{name}: the alt text does not say the setting: {alt!r}")
+                state, fields = states[fig.get_attribute("id")], fig.find_elements(By.CSS_SELECTOR, "[data-k]")
+                flat, chosen = 0, []
+                for k, field in enumerate(fields):
+                    start = int(field.get_attribute("value"))
+                    i = state["shape"][k] - 1 if start != state["shape"][k] - 1 else 0  # away from the start
+                    driver.execute_script(
+                        "arguments[0].value = arguments[1];"
+                        "arguments[0].dispatchEvent(new Event(arguments[0].tagName === 'SELECT' ? 'change' : 'input'))",
+                        field, str(i))
+                    flat = flat * state["shape"][k] + i
+                    chosen.append(state["text"][k][i])
+                expected = "data:image/png;base64," + state["frames"][state["index"][flat]]
+                if img.get_attribute("src") != expected:
+                    problems.append(f"{name}: at {chosen} the page shows another setting's frame")
+                shown = [o.text for o in fig.find_elements(By.CSS_SELECTOR, "output")]
+                wanted = [t for f, t in zip(fields, chosen, strict=True) if f.tag_name == "input"]
+                if shown != wanted:
+                    problems.append(f"{name}: the sliders' read-outs say {shown}, not {wanted}")
+                over = driver.execute_script(
+                    "const f = arguments[0], r = f.getBoundingClientRect();"
+                    "return f.scrollWidth > f.clientWidth + 1 || r.right > document.documentElement.clientWidth + 1;",
+                    fig)
+                if over:
+                    problems.append(f"{name}: the twin is wider than the page")
+        for msg in _js_errors(driver):
+            problems.append(f"{rel}: JavaScript error: {msg}")
+    assert found, "no twin found in the book"
+    assert not problems, "\n".join(problems)
 
 
 def test_solutions_are_hidden_until_clicked(served, driver, site):
