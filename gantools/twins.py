@@ -219,7 +219,8 @@ def twin(draw: Callable[..., object], controls: Mapping[str, Sequence], *, capti
     other is a selector. ``labels`` names the controls on the page (default: the parameter's
     name), ``start`` is the setting shown first (default: each control's first value),
     ``caption`` states what the reader should see, ``alt`` describes the picture for a screen
-    reader (the current setting is appended; it should not repeat the caption). ``colors`` is the palette size (0 keeps full colour, for photographs).
+    reader (the current setting is appended; it should not repeat the caption). ``colors`` is
+    the palette size (0 keeps full colour, for photographs).
     """
     fixed = dict(fixed or {})
     labels = dict(labels or {})

@@ -138,6 +138,22 @@ def test_refuses_what_would_not_work_on_the_page(kwargs, message):
         twin(draw_line, controls, **kwargs)
 
 
+def draw_badly(how):
+    fig, ax = plt.subplots(figsize=(2 + (how == "grows"), 1.5))
+    ax.plot([0, 1], [0, 1])
+    if how == "spills":
+        fig.text(-1.0, 0.5, "far to the left of the figure")
+
+
+@pytest.mark.parametrize(("how", "message"), [
+    ("grows", "figures of different sizes"),
+    ("spills", "more than 0.6 inches outside its figure"),
+])
+def test_refuses_frames_it_cannot_line_up(how, message):
+    with pytest.raises(ValueError, match=message):
+        twin(draw_badly, {"how": ["fine", how]}, caption="x", alt="a line", dpi=20)
+
+
 def test_refuses_a_twin_too_heavy_for_a_page(monkeypatch):
     monkeypatch.setattr(twins, "MAX_BYTES", 500)
     with pytest.raises(ValueError, match=r"this twin weighs .* MB, more than"):
